@@ -1,0 +1,132 @@
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+
+KEY_PREFIX = "aa_"
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def new_webhook_secret() -> str:
+    # Standard Webhooks: "whsec_" + base64 of the raw HMAC key.
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class Organization(models.Model):
+    """The tenant: every task, key and credit belongs to one organisation."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    webhook_secret = models.CharField(max_length=80, default=new_webhook_secret)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            base = slugify(self.name)[:60] or "org"
+            self.slug = f"{base}-{secrets.token_hex(3)}"
+        super().save(*args, **kwargs)
+
+    @property
+    def webhook_key(self) -> bytes:
+        return base64.b64decode(self.webhook_secret.removeprefix("whsec_"))
+
+    def rotate_webhook_secret(self) -> str:
+        self.webhook_secret = new_webhook_secret()
+        self.save(update_fields=["webhook_secret"])
+        return self.webhook_secret
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+def _digest(secret: str, pepper_id: int) -> str:
+    pepper = settings.API_KEY_PEPPERS[pepper_id]
+    return hmac.new(pepper, secret.encode(), hashlib.sha256).hexdigest()
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A bearer key `aa_<key_id>.<secret>`: the id is public, only a peppered HMAC of the secret is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, default="default")
+    key_id = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    pepper_id = models.PositiveSmallIntegerField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{KEY_PREFIX}{self.key_id}… ({self.name})"
+
+    @classmethod
+    def create(cls, organization: Organization, name: str = "default") -> tuple["ApiKey", str]:
+        """Create a key; returns it with the full plaintext, which is never stored and shown only now."""
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(30)
+        pepper_id = max(settings.API_KEY_PEPPERS)
+        key = cls.objects.create(
+            organization=organization, name=name, key_id=key_id, pepper_id=pepper_id, digest=_digest(secret, pepper_id)
+        )
+        return key, f"{KEY_PREFIX}{key_id}.{secret}"
+
+    @classmethod
+    def authenticate(cls, plaintext: str) -> "ApiKey | None":
+        """The active key matching `plaintext`, or None; one answer for malformed, unknown, revoked and wrong."""
+        key_id, sep, secret = plaintext.removeprefix(KEY_PREFIX).partition(".")
+        if not plaintext.startswith(KEY_PREFIX) or not sep or not key_id or not secret:
+            return None
+        key = cls.objects.active().select_related("organization").filter(key_id=key_id).first()
+        if key is None or key.pepper_id not in settings.API_KEY_PEPPERS:
+            return None
+        if not hmac.compare_digest(key.digest, _digest(secret, key.pepper_id)):
+            return None
+        return key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.refresh_from_db(fields=["revoked_at"])
+
+    def touch(self) -> None:
+        """Record use, writing at most once a minute per key so that busy keys don't hammer the database."""
+        now = timezone.now()
+        if self.last_used_at and now - self.last_used_at < LAST_USED_GRANULARITY:
+            return
+        stale = models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=now - LAST_USED_GRANULARITY)
+        ApiKey.objects.filter(stale, pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now

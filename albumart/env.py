@@ -1,0 +1,69 @@
+"""Small helpers that read settings from the environment and fail loudly on a bad value."""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def envstr(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off")
+
+
+def envint(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ImproperlyConfigured(f"{name}={value} is outside {minimum}..{maximum}")
+    return value
+
+
+def envpeppers(name: str, default: str | None) -> dict[int, bytes]:
+    """Parse `1:secret,2:newer-secret` into {1: b"secret", 2: b"newer-secret"}; the highest id signs new keys."""
+    raw = os.environ.get(name, default)
+    if not raw:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set it to one or more 'id:secret' pairs, e.g. "
+            f"{name}=1:$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    peppers: dict[int, bytes] = {}
+    for part in raw.split(","):
+        key_id, sep, secret = part.strip().partition(":")
+        if not sep or not key_id.isdigit() or len(secret) < 16:
+            raise ImproperlyConfigured(
+                f"{name}: {part.strip()[:8]!r}... must be 'id:secret' with a numeric id and a secret of 16+ characters"
+            )
+        peppers[int(key_id)] = secret.encode()
+    return peppers
+
+
+def load_dotenv(path: Path) -> None:
+    """Read KEY=VALUE lines from a local .env file (written by `make run`) without overriding the environment."""
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        os.environ.setdefault(key.strip(), value.strip().strip("'\""))

@@ -1,0 +1,170 @@
+"""Settings for AlbumArt, read from the environment; the defaults are the embedded ones (SQLite, local files)."""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from albumart.env import envbool, envint, envpeppers, envstr, load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+TESTING = "pytest" in sys.modules or envbool("ALBUMART_TESTING", False)
+DEBUG = envbool("DEBUG", False)
+
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"
+SECRET_KEY = envstr("SECRET_KEY") or (_DEV_SECRET if (DEBUG or TESTING) else None)
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SECRET_KEY is not set (make run writes one into .env; set it in production)")
+
+# Peppers for API key digests are separate from SECRET_KEY so that rotating one does not void the other.
+API_KEY_PEPPERS = envpeppers("API_KEY_PEPPERS", "1:dev-only-insecure-pepper" if (DEBUG or TESTING) else None)
+
+ALLOWED_HOSTS = [h.strip() for h in envstr("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL] if PUBLIC_BASE_URL.startswith("http") else []
+
+# Local development only: lets callbacks and source-image URLs point at 127.0.0.1 and private networks.
+ALLOW_PRIVATE_CALLBACKS = envbool("ALLOW_PRIVATE_CALLBACKS", False)
+# Operator switch: the API answers 455 while it is on.
+MAINTENANCE_MODE = envbool("MAINTENANCE_MODE", False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_rq",
+    "accounts",
+    "billing",
+    "generation",
+]
+
+MIDDLEWARE = [
+    "albumart.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "albumart.middleware.MaintenanceModeMiddleware",
+    "albumart.middleware.UploadLimitMiddleware",
+]
+
+ROOT_URLCONF = "albumart.urls"
+WSGI_APPLICATION = "albumart.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+VAR_DIR = Path(envstr("ALBUMART_VAR_DIR", str(BASE_DIR / "var")))
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'albumart.sqlite3'}", conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions make concurrent writers queue instead of failing to upgrade a read lock.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not :memory:, so that test threads and an RQ worker process see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_albumart.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = envstr("REDIS_URL") or "redis://127.0.0.1:6379/0"
+RQ_QUEUES = {
+    "render": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": envint("RENDER_JOB_TIMEOUT", 600, minimum=10)},
+    "callbacks": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
+}
+RQ = {"JOB_CLASS": "rq.job.Job"}
+RENDER_JOB_RETRIES = envint("RENDER_JOB_RETRIES", 2, minimum=0, maximum=10)
+# A task still PENDING or GENERATING this long after it was created is failed by the sweep and its credits released.
+TASK_DEADLINE_SECONDS = envint("TASK_DEADLINE_SECONDS", 1800, minimum=30)
+
+# Seconds between callback attempts (API.md): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 24 h.
+CALLBACK_RETRY_SCHEDULE = [
+    int(s) for s in envstr("CALLBACK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,86400").split(",")
+]
+CALLBACK_TIMEOUT_SECONDS = envint("CALLBACK_TIMEOUT_SECONDS", 15, minimum=1, maximum=60)
+
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Signed image URLs stay valid this long; record-info always issues fresh ones.
+IMAGE_URL_MAX_AGE_SECONDS = envint("IMAGE_URL_MAX_AGE_DAYS", 30, minimum=14) * 86400
+
+# Uploads: bounded in bytes (413 past this) and in pixels (422).
+MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+MAX_SOURCE_PIXELS = envint("MAX_SOURCE_PIXELS", 50_000_000, minimum=1_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES * 4 // 3 + 256 * 1024  # base64 data URIs are 4/3 of the file
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.HasApiKey"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "albumart.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AlbumArt API",
+    "DESCRIPTION": "Genre-true 3000x3000 album covers from an artist photo and release metadata.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+os.makedirs(MEDIA_ROOT, exist_ok=True)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from accounts.api import WebhookSecretView
+from billing.api import CreditsView
+from generation import files
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/credits", CreditsView.as_view(), name="credits"),
+    path("api/v1/webhooks/secret", WebhookSecretView.as_view(), name="webhook-secret"),
+    path("files/<str:token>", files.serve, name="file"),
+    path("", include("generation.urls")),
+]

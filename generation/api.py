@@ -1,0 +1,98 @@
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.views import APIView
+
+from albumart.api import ApiError, envelope, validation_error
+from billing import ledger
+from generation import engine, files
+from generation.jobs import enqueue_render
+from generation.models import CoverTask, TaskStatus
+from generation.serializers import GenerateSerializer
+from generation.sources import SourceError, check_photo, read_source
+from generation.taskdata import task_data
+
+
+def _existing_task_conflict(org, client_task_id: str):
+    existing = org.tasks.filter(client_task_id=client_task_id).exclude(status=TaskStatus.FAILED).first()
+    if existing is None:
+        return None
+    if existing.is_terminal:
+        return envelope(400, f"A cover already exists for taskId {client_task_id!r}.", {"taskId": existing.id})
+    return envelope(409, f"taskId {client_task_id!r} is already being generated.", {"taskId": existing.id})
+
+
+class GenerateView(APIView):
+    """Start a cover task: holds `count` credits and queues the render; the result comes by callback or polling."""
+
+    @extend_schema(request=GenerateSerializer, responses={200: dict}, operation_id="cover_generate")
+    def post(self, request):
+        org = request.org
+        serializer = GenerateSerializer(data=request.data)
+        if not serializer.is_valid():
+            return validation_error(serializer.errors)
+        params = dict(serializer.validated_data)
+        client_task_id = params.pop("taskId", None) or None
+        callback_url = params.pop("callBackUrl", "") or ""
+        if client_task_id and (conflict := _existing_task_conflict(org, client_task_id)):
+            return conflict
+
+        source = request.data.get("source_image")
+        try:
+            photo_bytes = read_source(source)
+            warnings = check_photo(photo_bytes) if photo_bytes is not None else []
+        except SourceError as exc:
+            return validation_error({"source_image": [str(exc)]})
+
+        count = params["count"]
+        try:
+            with transaction.atomic():
+                task = CoverTask.objects.create(
+                    organization=org, client_task_id=client_task_id, genre=params["genre"], params=params,
+                    count=count, callback_url=callback_url, warnings=warnings, credits_held=count,
+                )
+                ledger.hold(org, count, task)
+                if photo_bytes is not None:
+                    task.source_path = files.save(f"sources/{org.pk}/{task.id}", photo_bytes)
+                    task.save(update_fields=["source_path"])
+                enqueue_render(task)
+        except ledger.InsufficientCredits as exc:
+            return envelope(402, f"Not enough credits: {exc.needed} needed, {exc.available} available.",
+                            {"needed": exc.needed, "available": exc.available})
+        except IntegrityError:
+            # Two submits with the same taskId raced; the other one won.
+            return _existing_task_conflict(org, client_task_id) or envelope(409, "taskId is already in use.")
+        return envelope(200, "success", {"taskId": task.id, "genre": task.genre, "warnings": warnings})
+
+
+class RecordInfoView(APIView):
+    """The task and its images; image URLs are signed afresh on every call."""
+
+    param = "taskId"
+
+    @extend_schema(parameters=[OpenApiParameter("taskId", str, required=True)], responses={200: dict},
+                   operation_id="cover_record_info")
+    def get(self, request):
+        task_id = request.query_params.get(self.param) or request.query_params.get("taskId")
+        if not task_id:
+            return validation_error({self.param: ["is required: the taskId returned by generate"]})
+        task = request.org.tasks.filter(pk=task_id).prefetch_related("images").first()
+        if task is None:
+            raise ApiError(404, f"No task {task_id!r} in your organisation.")
+        return envelope(200, "success", task_data(task))
+
+
+class StatusView(RecordInfoView):
+    param = "task_id"
+
+    @extend_schema(parameters=[OpenApiParameter("task_id", str, required=True)], responses={200: dict},
+                   operation_id="cover_status")
+    def get(self, request):
+        return super().get(request)
+
+
+class GenresView(APIView):
+    @extend_schema(responses={200: dict}, operation_id="genres")
+    def get(self, request):
+        return envelope(200, "success", engine.catalogue())
+
+

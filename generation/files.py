@@ -1,0 +1,40 @@
+"""Cover files in the storage backend, and the signed URLs that serve them without a login."""
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.urls import reverse
+
+SALT = "albumart.files"
+
+
+def save(path: str, data: bytes) -> str:
+    """Store bytes at `path`, replacing what was there; returns the stored name."""
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    return default_storage.save(path, ContentFile(data))
+
+
+def read(path: str) -> bytes:
+    with default_storage.open(path, "rb") as fh:
+        return fh.read()
+
+
+def signed_url(path: str, filename: str) -> str:
+    token = signing.dumps({"p": path, "n": filename}, salt=SALT, compress=True)
+    return settings.PUBLIC_BASE_URL + reverse("file", args=[token])
+
+
+def serve(request, token: str):
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=settings.IMAGE_URL_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        raise Http404("This link is invalid or has expired; fetch a fresh one from record-info.") from None
+    path = payload["p"]
+    if not default_storage.exists(path):
+        raise Http404("File not found.")
+    response = FileResponse(default_storage.open(path, "rb"), filename=payload["n"])
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,0 +1,161 @@
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+
+
+def new_task_id() -> str:
+    return secrets.token_hex(16)
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+class TaskStatus(models.TextChoices):
+    PENDING = "PENDING"
+    GENERATING = "GENERATING"
+    REVIEW = "REVIEW"
+    SUCCESS = "SUCCESS"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+
+
+WAITING = {TaskStatus.PENDING, TaskStatus.GENERATING, TaskStatus.REVIEW}
+TERMINAL = {TaskStatus.SUCCESS, TaskStatus.PARTIAL, TaskStatus.FAILED}
+TRANSITIONS = {
+    TaskStatus.PENDING: {TaskStatus.GENERATING, TaskStatus.FAILED},
+    # GENERATING -> GENERATING is a retried job starting over.
+    TaskStatus.GENERATING: {TaskStatus.GENERATING, TaskStatus.REVIEW, *TERMINAL},
+    TaskStatus.REVIEW: set(TERMINAL),
+}
+
+
+class CoverTask(models.Model):
+    """One generate request: `count` covers for one release. The database row is the truth about its state."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_task_id, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tasks")
+    client_task_id = models.CharField(max_length=128, null=True, blank=True)
+    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.PENDING, db_index=True)
+    genre = models.CharField(max_length=32)
+    params = models.JSONField(default=dict)  # the validated request, minus the photo bytes
+    count = models.PositiveSmallIntegerField(default=3)
+    source_path = models.CharField(max_length=300, blank=True)  # the uploaded photo in storage
+    callback_url = models.URLField(max_length=2000, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    credits_held = models.PositiveSmallIntegerField(default=0)
+    credits_charged = models.PositiveSmallIntegerField(default=0)
+    error_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A failed task frees its client task id so that the platform can retry the release.
+            models.UniqueConstraint(
+                fields=["organization", "client_task_id"],
+                condition=models.Q(client_task_id__isnull=False) & ~models.Q(status="FAILED"),
+                name="one_live_task_per_client_task_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.genre}, {self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def _move(self, to: str, **fields) -> None:
+        if to not in TRANSITIONS.get(self.status, set()):
+            raise IllegalTransition(f"task {self.id}: {self.status} -> {to} is not allowed")
+        self.status = to
+        fields["status"] = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=list(fields))
+
+    def start(self) -> None:
+        self._move(TaskStatus.GENERATING, started_at=timezone.now(), attempts=self.attempts + 1)
+
+    def finish(self, passed: int) -> None:
+        """End a rendered task by how many of its images passed QA."""
+        status = TaskStatus.SUCCESS if passed == self.count else TaskStatus.PARTIAL if passed else TaskStatus.FAILED
+        fields = {"completed_at": timezone.now(), "credits_held": 0, "credits_charged": passed}
+        if status == TaskStatus.FAILED:
+            fields.update(error_code=531, error_message="No cover passed quality checks; credits released.")
+        self._move(status, **fields)
+
+    def fail(self, message: str, code: int = 531) -> None:
+        self._move(TaskStatus.FAILED, completed_at=timezone.now(), credits_held=0, error_code=code,
+                   error_message=message[:500])
+
+
+class CoverImage(models.Model):
+    task = models.ForeignKey(CoverTask, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField()
+    variant = models.CharField(max_length=16)
+    seed = models.BigIntegerField()
+    format = models.CharField(max_length=8)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveIntegerField()
+    storage_path = models.CharField(max_length=300)
+    filename = models.CharField(max_length=200)
+    passed = models.BooleanField(default=False)
+    qa = models.JSONField(default=dict)
+    measurements = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["task", "index"]
+        constraints = [models.UniqueConstraint(fields=["task", "index"], name="one_image_per_index")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}#{self.index} {self.variant}"
+
+
+class CallbackDelivery(models.Model):
+    """One attempt to POST a task's result to its callBackUrl."""
+
+    task = models.ForeignKey(CoverTask, on_delete=models.CASCADE, related_name="deliveries")
+    webhook_id = models.CharField(max_length=64)
+    attempt = models.PositiveSmallIntegerField()
+    url = models.URLField(max_length=2000)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["task", "attempt"]
+        verbose_name_plural = "callback deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.task_id} attempt {self.attempt}: {self.status_code or self.error}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class DisabledEndpoint(models.Model):
+    """A callback URL that answered 410 Gone: no more deliveries go there for this organisation."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="disabled_endpoints")
+    url = models.URLField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "url"], name="disable_endpoint_once")]
+
+    def __str__(self) -> str:
+        return self.url

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from generation import api
+
+urlpatterns = [
+    path("api/v1/cover/generate", api.GenerateView.as_view(), name="cover-generate"),
+    path("v1/album-art/generate", api.GenerateView.as_view(), name="album-art-generate"),
+    path("api/v1/cover/record-info", api.RecordInfoView.as_view(), name="cover-record-info"),
+    path("api/v1/cover/status", api.StatusView.as_view(), name="cover-status"),
+    path("api/v1/genres", api.GenresView.as_view(), name="genres"),
+]

@@ -1,0 +1,116 @@
+"""Real moving parts for end-to-end tests: an RQ worker process and a local callback receiver."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import django_rq
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    host, port = s.get("HOST") or "127.0.0.1", s.get("PORT") or 5432
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+
+
+def empty_queues() -> None:
+    for name in ("render", "callbacks"):
+        queue = django_rq.get_queue(name)
+        queue.empty()
+        for registry in (queue.scheduled_job_registry, queue.failed_job_registry, queue.started_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
+
+
+class Worker:
+    """`manage.py rqworker render callbacks --with-scheduler` in its own process, on the test database."""
+
+    def __init__(self, public_base_url: str, extra_env: dict | None = None):
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "PUBLIC_BASE_URL": public_base_url,
+            "SECRET_KEY": settings.SECRET_KEY,
+            "API_KEY_PEPPERS": ",".join(f"{k}:{v.decode()}" for k, v in settings.API_KEY_PEPPERS.items()),
+            "ALLOW_PRIVATE_CALLBACKS": "1",
+            "CALLBACK_RETRY_SCHEDULE": "1,1,1",
+            "ALBUMART_TESTING": "1",
+            **(extra_env or {}),
+        }
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "rqworker", "render", "callbacks", "--with-scheduler"],
+            cwd=BASE_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        return self
+
+    def stop(self) -> str:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.stdout.read() if self.proc else ""
+
+    def horse_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.proc.pid).children(recursive=True)]
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records callbacks and answers with the next status in `answers`."""
+
+    def __init__(self, answers: list[int] | None = None):
+        self.calls: list[dict] = []
+        self.answers = list(answers or [])
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.calls.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
+                                       "at": time.monotonic()})
+                status = receiver.answers.pop(0) if receiver.answers else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+    def json(self, i: int) -> dict:
+        return json.loads(self.calls[i]["body"])
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

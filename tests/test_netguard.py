@@ -1,0 +1,81 @@
+import socket
+
+import pytest
+
+from generation import netguard
+from generation.callbacks import sign, signed_headers
+
+
+@pytest.fixture(autouse=True)
+def strict(settings):
+    settings.ALLOW_PRIVATE_CALLBACKS = False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8000/hook",
+        "http://10.0.0.5/hook",
+        "http://172.16.3.4/hook",
+        "http://192.168.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/hook",
+        "http://[::1]/hook",
+        "http://[fd00:ec2::254]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "gopher://example.com/",
+        "file:///etc/passwd",
+        "http://user:pass@93.184.215.14/hook",
+    ],
+)
+def test_private_and_odd_urls_are_refused(url):
+    with pytest.raises(netguard.UnsafeUrl):
+        netguard.check_url(url)
+
+
+def test_public_address_is_accepted():
+    netguard.check_url("https://93.184.215.14/hook")
+
+
+def test_names_are_checked_after_resolution(monkeypatch):
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        address = {"evil.example": "10.9.8.7", "good.example": "93.184.215.14"}[host]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    with pytest.raises(netguard.UnsafeUrl, match="private"):
+        netguard.check_url("https://evil.example/hook")
+    netguard.check_url("https://good.example/hook")
+
+
+def test_unresolvable_name_is_refused_at_delivery_but_may_be_accepted_at_submit(monkeypatch):
+    def fail(*args, **kwargs):
+        raise socket.gaierror("no such host")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    with pytest.raises(netguard.UnsafeUrl, match="does not resolve"):
+        netguard.check_url("https://nowhere.example/hook")
+    netguard.check_url("https://nowhere.example/hook", allow_unresolved=True)
+
+
+def test_operator_switch_allows_private_addresses(settings):
+    settings.ALLOW_PRIVATE_CALLBACKS = True
+    netguard.check_url("http://127.0.0.1:9000/hook")
+
+
+def test_signature_follows_standard_webhooks():
+    # Reference vector computed independently: HMAC-SHA256 over "id.timestamp.body", base64.
+    import base64
+    import hashlib
+    import hmac
+
+    key = b"0123456789abcdef0123456789abcdef"
+    body = b'{"code":200}'
+    expected = base64.b64encode(hmac.new(key, b"msg_1.1700000000." + body, hashlib.sha256).digest()).decode()
+    assert sign(key, "msg_1", 1700000000, body) == "v1," + expected
+    headers = signed_headers(key, "msg_1", body, timestamp=1700000000)
+    assert headers["webhook-id"] == "msg_1" and headers["webhook-timestamp"] == "1700000000"
+    assert headers["webhook-signature"] == "v1," + expected
