@@ -32,7 +32,8 @@ class ApiError(exceptions.APIException):
 
 def validation_error(errors: dict) -> Response:
     """422 naming every invalid field; the message leads with the first."""
-    flat = {field: [str(m) for m in (msgs if isinstance(msgs, list | tuple) else [msgs])] for field, msgs in errors.items()}
+    flat = {field: [str(m) for m in (msgs if isinstance(msgs, list | tuple) else [msgs])]
+            for field, msgs in errors.items()}
     first_field, first_msgs = next(iter(flat.items()))
     return envelope(422, f"{first_field}: {first_msgs[0]}", {"errors": flat})
 

@@ -101,6 +101,7 @@ def run() -> None:
         procs = [
             subprocess.Popen([PY, "manage.py", "rqworker", "render", "callbacks", "--with-scheduler"],
                              cwd=BASE_DIR, env=env),
+            subprocess.Popen([PY, "manage.py", "rqcron", "generation.cron"], cwd=BASE_DIR, env=env),
             subprocess.Popen([PY, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env),
         ]
         try:

@@ -4,7 +4,8 @@ from rest_framework.views import APIView
 
 from albumart.api import ApiError, envelope, validation_error
 from billing import ledger
-from generation import engine, files
+from generation import files
+from generation.catalogue import catalogue
 from generation.jobs import enqueue_render
 from generation.models import CoverTask, TaskStatus
 from generation.serializers import GenerateSerializer
@@ -93,6 +94,6 @@ class StatusView(RecordInfoView):
 class GenresView(APIView):
     @extend_schema(responses={200: dict}, operation_id="genres")
     def get(self, request):
-        return envelope(200, "success", engine.catalogue())
+        return envelope(200, "success", catalogue())
 
 

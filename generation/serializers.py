@@ -7,6 +7,7 @@ import unicodedata
 from rest_framework import serializers
 
 from generation import engine, netguard
+from generation.catalogue import PALETTES
 
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -39,11 +40,11 @@ class PaletteField(serializers.Field):
             elif "#" in text:
                 data = [c.strip() for c in text.split(",") if c.strip()]
             else:
-                names = sorted(engine.PALETTES)
-                if text not in engine.PALETTES:
+                names = sorted(PALETTES)
+                if text not in PALETTES:
                     raise serializers.ValidationError(f"unknown palette {text!r}; use one of {', '.join(names)} "
                                                       f"or a list of hex colours like [\"#0b0b0f\", \"#d4a017\"]")
-                return list(engine.PALETTES[text])
+                return list(PALETTES[text])
         if not isinstance(data, list) or not 1 <= len(data) <= 6:
             raise serializers.ValidationError("must be a palette name or a list of 1 to 6 hex colours")
         bad = [c for c in data if not isinstance(c, str) or not HEX.match(c)]

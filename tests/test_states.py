@@ -34,3 +34,28 @@ def test_illegal_moves_are_refused(task):
         task.fail("late")
     task.refresh_from_db()
     assert task.status == TaskStatus.SUCCESS
+
+
+def test_sweep_fails_stuck_tasks_and_releases_their_credits(org, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing import ledger
+    from generation.jobs import sweep_stuck_tasks
+    from tests.conftest import assert_ledger_consistent
+
+    settings.TASK_DEADLINE_SECONDS = 600
+    old = CoverTask.objects.create(organization=org, genre="rnb", params={}, count=3, credits_held=3)
+    ledger.hold(org, 3, old)
+    fresh = CoverTask.objects.create(organization=org, genre="rnb", params={}, count=2, credits_held=2)
+    ledger.hold(org, 2, fresh)
+    CoverTask.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert sweep_stuck_tasks() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == TaskStatus.FAILED and old.credits_held == 0 and old.error_code == 531
+    assert fresh.status == TaskStatus.PENDING
+    assert ledger.account(org).held == 2
+    assert_ledger_consistent(org)
+    assert sweep_stuck_tasks() == 0

@@ -1,0 +1,8 @@
+"""Periodic jobs for `python manage.py rqcron generation.cron` (one cron process per deployment)."""
+
+from rq import cron
+
+from generation.jobs import sweep_stuck_tasks
+
+# Tasks whose job was lost (Redis flushed, every retry died) are failed and their credits released.
+cron.register(sweep_stuck_tasks, queue_name="callbacks", interval=300)
