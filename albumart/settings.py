@@ -9,9 +9,9 @@ import dj_database_url
 from albumart.env import envbool, envint, envpeppers, envstr, load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-load_dotenv(BASE_DIR / ".env")
-
 TESTING = "pytest" in sys.modules or envbool("ALBUMART_TESTING", False)
+if not TESTING:  # tests never depend on a developer's local .env
+    load_dotenv(BASE_DIR / ".env")
 DEBUG = envbool("DEBUG", False)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"

@@ -32,6 +32,17 @@ def enqueue_render(task: CoverTask) -> None:
     transaction.on_commit(job)
 
 
+def plain(value):
+    """Measurements as JSON-ready Python values (the engine may hand back numpy scalars and tuples)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
 def spec_for(task: CoverTask, index: int, photo) -> engine.CoverSpec:
     p = task.params
     variant = engine.VARIANTS[index % len(engine.VARIANTS)]
@@ -63,7 +74,7 @@ def render_task(task_id: str) -> str:
         CoverImage.objects.create(
             task=task, index=index, variant=spec.variant, seed=spec.seed, format=result.format,
             width=result.width, height=result.height, bytes=len(result.data), storage_path=path,
-            filename=result.filename, passed=qa["passed"], qa=qa, measurements=result.measurements,
+            filename=result.filename, passed=bool(qa["passed"]), qa=plain(qa), measurements=plain(result.measurements),
         )
         passed += qa["passed"]
     finish_task(task_id, passed)

@@ -69,10 +69,10 @@ class Worker:
                 self.proc.kill()
         return self.proc.stdout.read() if self.proc else ""
 
-    def horse_pids(self) -> list[int]:
+    def child_pids(self) -> set[int]:
         import psutil
 
-        return [child.pid for child in psutil.Process(self.proc.pid).children(recursive=True)]
+        return {child.pid for child in psutil.Process(self.proc.pid).children()}
 
 
 class Receiver:
