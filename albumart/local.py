@@ -97,7 +97,8 @@ def run() -> None:
     with embedded_redis() as redis_url:
         env["REDIS_URL"] = redis_url
         manage("migrate", "--noinput", "-v", "0", env=env)
-        manage("create_demo_org", env=env)
+        banner = subprocess.run([PY, "manage.py", "create_demo_org"], cwd=BASE_DIR, env=env, check=True,
+                                capture_output=True, text=True).stdout
         procs = [
             subprocess.Popen([PY, "manage.py", "rqworker", "render", "callbacks", "--with-scheduler"],
                              cwd=BASE_DIR, env=env),
@@ -105,6 +106,8 @@ def run() -> None:
             subprocess.Popen([PY, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env),
         ]
         try:
+            time.sleep(4)  # let the processes log their start-up first, so the key is the last thing on screen
+            print(banner, flush=True)
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:

@@ -15,3 +15,6 @@ urlpatterns = [
     path("files/<str:token>", files.serve, name="file"),
     path("", include("generation.urls")),
 ]
+
+handler404 = "albumart.views.not_found"
+handler500 = "albumart.views.error"

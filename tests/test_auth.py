@@ -88,3 +88,23 @@ def test_maintenance_mode_answers_455(client, settings):
     response = client.get(URL)
     assert response.status_code == 455
     assert response.json()["code"] == 455
+
+
+def test_unknown_api_path_is_an_enveloped_404(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.json()["code"] == 404
+
+
+def test_unexpected_error_is_an_enveloped_500_with_request_id(client, org, monkeypatch):
+    from generation import api
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(api, "task_data", boom)
+    task = CoverTask.objects.create(organization=org, genre="pop", params={}, count=1)
+    client.raise_request_exception = False
+    response = client.get(f"/api/v1/cover/record-info?taskId={task.id}")
+    assert response.status_code == 500
+    body = response.json()
+    assert "secret internals" not in body["msg"] and response["X-Request-Id"] in body["msg"]

@@ -186,3 +186,13 @@ def test_schema_and_docs_are_served(client):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"/api/v1/cover/generate" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_genre_catalogue_lists_genres_aliases_palettes_and_fonts(client):
+    data = client.get("/api/v1/genres").json()["data"]
+    genres = {g["genre"]: g for g in data["genres"]}
+    for key in ("hiphop", "indie", "edm", "rnb", "rock", "pop", "jazz", "ambient", "metal", "lofi", "classical"):
+        assert key in genres and genres[key]["fonts"] and genres[key]["palette"]
+    assert "trap" in genres["hiphop"]["aliases"]
+    assert "dark_gold" in data["palettes"]
+    assert post(client, palette="dark_gold").status_code == 200
