@@ -7,8 +7,8 @@ from billing import ledger
 from generation import files
 from generation.catalogue import catalogue
 from generation.jobs import enqueue_render
-from generation.models import CoverTask, TaskStatus
-from generation.serializers import GenerateSerializer
+from generation.models import CoverTask, TaskStatus, new_task_id
+from generation.serializers import FeedbackSerializer, GenerateSerializer, VariationSerializer
 from generation.sources import SourceError, check_photo, read_source
 from generation.taskdata import task_data
 
@@ -44,25 +44,34 @@ class GenerateView(APIView):
         except SourceError as exc:
             return validation_error({"source_image": [str(exc)]})
 
-        count = params["count"]
-        try:
-            with transaction.atomic():
-                task = CoverTask.objects.create(
-                    organization=org, client_task_id=client_task_id, genre=params["genre"], params=params,
-                    count=count, callback_url=callback_url, warnings=warnings, credits_held=count,
-                )
-                ledger.hold(org, count, task)
-                if photo_bytes is not None:
-                    task.source_path = files.save(f"sources/{org.pk}/{task.id}", photo_bytes)
-                    task.save(update_fields=["source_path"])
-                enqueue_render(task)
-        except ledger.InsufficientCredits as exc:
-            return envelope(402, f"Not enough credits: {exc.needed} needed, {exc.available} available.",
-                            {"needed": exc.needed, "available": exc.available})
-        except IntegrityError:
-            # Two submits with the same taskId raced; the other one won.
-            return _existing_task_conflict(org, client_task_id) or envelope(409, "taskId is already in use.")
-        return envelope(200, "success", {"taskId": task.id, "genre": task.genre, "warnings": warnings})
+        source_path = files.save(f"sources/{org.pk}/{new_task_id()}", photo_bytes) if photo_bytes else ""
+        response = create_task(org, params, client_task_id=client_task_id, callback_url=callback_url,
+                               source_path=source_path, warnings=warnings)
+        if response.status_code != 200 and source_path:
+            files.delete(source_path)  # no task refers to it
+        return response
+
+
+def create_task(org, params: dict, *, client_task_id=None, callback_url="", source_path="", warnings=(),
+                parent=None):
+    """Save the task, hold its credits and queue the render, all or nothing."""
+    count = params["count"]
+    try:
+        with transaction.atomic():
+            task = CoverTask.objects.create(
+                organization=org, client_task_id=client_task_id, genre=params["genre"], params=params,
+                count=count, callback_url=callback_url, warnings=list(warnings), credits_held=count,
+                source_path=source_path, parent=parent,
+            )
+            ledger.hold(org, count, task)
+            enqueue_render(task)
+    except ledger.InsufficientCredits as exc:
+        return envelope(402, f"Not enough credits: {exc.needed} needed, {exc.available} available.",
+                        {"needed": exc.needed, "available": exc.available})
+    except IntegrityError:
+        # Two submits with the same taskId raced; the other one won.
+        return _existing_task_conflict(org, client_task_id) or envelope(409, "taskId is already in use.")
+    return envelope(200, "success", {"taskId": task.id, "genre": task.genre, "warnings": list(warnings)})
 
 
 class RecordInfoView(APIView):
@@ -97,3 +106,53 @@ class GenresView(APIView):
         return envelope(200, "success", catalogue())
 
 
+
+
+def _own_task(request, task_id: str) -> CoverTask:
+    task = request.org.tasks.filter(pk=task_id).first()
+    if task is None:
+        raise ApiError(404, f"No task {task_id!r} in your organisation.")
+    return task
+
+
+class VariationsView(APIView):
+    """A new task re-rolling a finished one: new seeds for every variant, or variations of one image."""
+
+    @extend_schema(request=VariationSerializer, responses={200: dict}, operation_id="cover_variations")
+    def post(self, request, task_id: str):
+        parent = _own_task(request, task_id)
+        serializer = VariationSerializer(data=request.data)
+        if not serializer.is_valid():
+            return validation_error(serializer.errors)
+        params = dict(parent.params)
+        params["count"] = serializer.validated_data.get("count") or parent.count
+        index = serializer.validated_data.get("image")
+        if index is None:
+            params.update(seed=None, variant_lock=None)
+        else:
+            image = parent.images.filter(index=index, passed=True).first()
+            if image is None:
+                return validation_error({"image": [f"task {parent.id} has no delivered image {index}"]})
+            # Same variant, seeds next to the chosen one: a family of close alternatives.
+            params.update(seed=image.seed + 1, variant_lock=image.variant)
+        return create_task(request.org, params, callback_url=parent.callback_url, source_path=parent.source_path,
+                           warnings=parent.warnings, parent=parent)
+
+
+class FeedbackView(APIView):
+    """The artist accepted or rejected one delivered image."""
+
+    @extend_schema(request=FeedbackSerializer, responses={200: dict}, operation_id="cover_feedback")
+    def post(self, request, task_id: str):
+        task = _own_task(request, task_id)
+        serializer = FeedbackSerializer(data=request.data)
+        if not serializer.is_valid():
+            return validation_error(serializer.errors)
+        data = serializer.validated_data
+        image = task.images.filter(index=data["image"], passed=True).first()
+        if image is None:
+            return validation_error({"image": [f"task {task.id} has no delivered image {data['image']}"]})
+        image.accepted = data["accepted"]
+        image.feedback_reason = data.get("reason", "")
+        image.save(update_fields=["accepted", "feedback_reason"])
+        return envelope(200, "success", {"taskId": task.id, "image": image.index, "accepted": image.accepted})

@@ -17,6 +17,10 @@ def save(path: str, data: bytes) -> str:
     return default_storage.save(path, ContentFile(data))
 
 
+def delete(path: str) -> None:
+    default_storage.delete(path)
+
+
 def read(path: str) -> bytes:
     with default_storage.open(path, "rb") as fh:
         return fh.read()

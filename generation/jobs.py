@@ -45,7 +45,7 @@ def plain(value):
 
 def spec_for(task: CoverTask, index: int, photo) -> engine.CoverSpec:
     p = task.params
-    variant = engine.VARIANTS[index % len(engine.VARIANTS)]
+    variant = p.get("variant_lock") or engine.VARIANTS[index % len(engine.VARIANTS)]
     base_seed = p.get("seed")
     seed = (base_seed + index) if base_seed is not None else random.SystemRandom().randrange(2**31)
     return engine.CoverSpec(

@@ -51,6 +51,7 @@ class CoverTask(models.Model):
     error_code = models.PositiveSmallIntegerField(null=True, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="variations")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -112,6 +113,9 @@ class CoverImage(models.Model):
     passed = models.BooleanField(default=False)
     qa = models.JSONField(default=dict)
     measurements = models.JSONField(default=dict)
+    # The artist's verdict through POST /api/v1/cover/{taskId}/feedback (None until given).
+    accepted = models.BooleanField(null=True, blank=True)
+    feedback_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

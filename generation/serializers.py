@@ -97,3 +97,14 @@ class GenerateSerializer(serializers.Serializer):
         except netguard.UnsafeUrl as exc:
             raise serializers.ValidationError(f"callBackUrl {exc}") from None
         return value
+
+
+class VariationSerializer(serializers.Serializer):
+    image = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=3)
+    count = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
+
+
+class FeedbackSerializer(serializers.Serializer):
+    image = serializers.IntegerField(min_value=0, max_value=3)
+    accepted = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)

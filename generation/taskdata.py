@@ -20,6 +20,7 @@ def image_data(image) -> dict:
         "bytes": image.bytes,
         "seed": image.seed,
         "qa": image.qa,
+        "accepted": image.accepted,
     }
 
 
@@ -29,6 +30,7 @@ def task_data(task: CoverTask) -> dict:
     return {
         "taskId": task.id,
         "musicTaskId": task.client_task_id,
+        "parentTaskId": task.parent_id,
         "status": task.status,
         "genre": task.genre,
         "count": task.count,
