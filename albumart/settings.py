@@ -127,6 +127,30 @@ MAX_SOURCE_PIXELS = envint("MAX_SOURCE_PIXELS", 50_000_000, minimum=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES * 4 // 3 + 256 * 1024  # base64 data URIs are 4/3 of the file
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Stripe: credit top-ups. Without these keys the purchase page explains how to configure Stripe.
+STRIPE_SECRET_KEY = envstr("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = envstr("STRIPE_WEBHOOK_SECRET", "")
+# Only for tests and local stand-ins of the Stripe API (e.g. http://127.0.0.1:12111); unset in production.
+STRIPE_API_BASE = envstr("STRIPE_API_BASE", "")
+# Credit packs: "credits:price_in_cents:stripe_price_id" separated by commas; the price id may be empty.
+CREDIT_PACKS = [
+    {"credits": int(c), "amount_cents": int(a), "price_id": pid}
+    for c, a, pid in (p.split(":") for p in envstr("CREDIT_PACKS", "100:1500:,1000:12000:,10000:90000:").split(","))
+]
+CURRENCY = envstr("CURRENCY", "usd")
+
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "AlbumArt <no-reply@albumart.local>")
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
