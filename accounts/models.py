@@ -11,6 +11,8 @@ from django.utils.text import slugify
 
 KEY_PREFIX = "aa_"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
+# After a rotation the old webhook secret still signs callbacks this long, so receivers can switch without a gap.
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
 
 
 def new_webhook_secret() -> str:
@@ -24,6 +26,8 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     webhook_secret = models.CharField(max_length=80, default=new_webhook_secret)
+    previous_webhook_secret = models.CharField(max_length=80, blank=True)
+    previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -39,9 +43,25 @@ class Organization(models.Model):
     def webhook_key(self) -> bytes:
         return base64.b64decode(self.webhook_secret.removeprefix("whsec_"))
 
+    @property
+    def previous_webhook_secret_active(self) -> bool:
+        expires = self.previous_webhook_secret_expires_at
+        return bool(self.previous_webhook_secret) and expires is not None and expires > timezone.now()
+
+    @property
+    def webhook_keys(self) -> list[bytes]:
+        """The keys that sign callbacks now: the current one, and the previous one during its overlap."""
+        keys = [self.webhook_key]
+        if self.previous_webhook_secret_active:
+            keys.append(base64.b64decode(self.previous_webhook_secret.removeprefix("whsec_")))
+        return keys
+
     def rotate_webhook_secret(self) -> str:
+        """A new secret; the old one keeps signing (as a second signature) for WEBHOOK_SECRET_OVERLAP."""
+        self.previous_webhook_secret = self.webhook_secret
+        self.previous_webhook_secret_expires_at = timezone.now() + WEBHOOK_SECRET_OVERLAP
         self.webhook_secret = new_webhook_secret()
-        self.save(update_fields=["webhook_secret"])
+        self.save(update_fields=["webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at"])
         return self.webhook_secret
 
 
@@ -61,6 +81,66 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+    @property
+    def can_manage(self) -> bool:
+        """Owners and admins manage keys, billing and the team; members use the product."""
+        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An email invited into an organisation with a role; the link carries a token of which only a hash is stored."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.role})"
+
+    @classmethod
+    def create(cls, organization: Organization, email: str, role: str, invited_by=None) -> tuple["Invitation", str]:
+        """A new invitation and the token for its link, which is not stored."""
+        token = secrets.token_urlsafe(24)
+        invitation = cls.objects.create(organization=organization, email=email.strip().lower(), role=role,
+                                        invited_by=invited_by, token_digest=_token_digest(token))
+        return invitation, token
+
+    @classmethod
+    def pending_for_token(cls, token: str) -> "Invitation | None":
+        return cls.objects.select_related("organization").filter(
+            token_digest=_token_digest(token), accepted_at__isnull=True).first()
+
+    def accept(self, user) -> Membership:
+        membership, _ = Membership.objects.get_or_create(organization=self.organization, user=user,
+                                                         defaults={"role": self.role})
+        Invitation.objects.filter(pk=self.pk).update(accepted_at=timezone.now())
+        return membership
+
+
+class Profile(models.Model):
+    """Per-user state Django's User lacks: whether the email address was verified."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
 
 
 def _digest(secret: str, pepper_id: int) -> str:

@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v1/webhooks/secret", WebhookSecretView.as_view(), name="webhook-secret"),
     path("files/<str:token>", files.serve, name="file"),
     path("", include("generation.urls")),
+    path("", include("accounts.urls")),
+    path("", include("generation.dashboard_urls")),
 ]
 
 handler404 = "albumart.views.not_found"

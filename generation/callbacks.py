@@ -27,14 +27,17 @@ def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-def signed_headers(key: bytes, webhook_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(key: bytes | list[bytes], webhook_id: str, body: bytes, timestamp: int | None = None
+                   ) -> dict[str, str]:
+    """Standard Webhooks headers; several keys (a rotation's overlap) give space-separated signatures."""
     timestamp = int(time.time()) if timestamp is None else timestamp
+    keys = [key] if isinstance(key, bytes) else key
     return {
         "content-type": "application/json",
         "user-agent": "AlbumArt-Webhooks/1.0",
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(key, webhook_id, timestamp, body),
+        "webhook-signature": " ".join(sign(k, webhook_id, timestamp, body) for k in keys),
     }
 
 
@@ -65,7 +68,7 @@ def deliver_callback(task_id: str, attempt: int = 1) -> None:
                                         error="skipped: the endpoint answered 410 Gone earlier and is disabled")
         return
     body = json.dumps(callback_envelope(task), separators=(",", ":")).encode()
-    headers = signed_headers(task.organization.webhook_key, webhook_id, body)
+    headers = signed_headers(task.organization.webhook_keys, webhook_id, body)
     started = time.monotonic()
     status, error = _post(url, headers, body)
     delivery = CallbackDelivery(task=task, webhook_id=webhook_id, attempt=attempt, url=url, status_code=status,
