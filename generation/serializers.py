@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from generation import engine, netguard
 from generation.catalogue import PALETTES
+from generation.textrules import forbidden_reason
 
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -17,6 +18,9 @@ def _no_control_chars(value: str) -> str:
         raise serializers.ValidationError("must not contain control characters (tabs, newlines, NUL)")
     if not value.strip():
         raise serializers.ValidationError("must not be blank")
+    if reason := forbidden_reason(value):
+        raise serializers.ValidationError(f"{reason}; stores reject covers that carry it. Send the release "
+                                          f"metadata text only (artist, title, featured artist)")
     return value
 
 
