@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "albumart.middleware.MaintenanceModeMiddleware",
     "albumart.middleware.UploadLimitMiddleware",
+    "albumart.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "albumart.urls"

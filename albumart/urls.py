@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/credits", CreditsView.as_view(), name="credits"),
     path("api/v1/webhooks/secret", WebhookSecretView.as_view(), name="webhook-secret"),
     path("files/<str:token>", files.serve, name="file"),
+    path("billing/", include("billing.urls")),
     path("", include("generation.urls")),
     path("", include("accounts.urls")),
     path("", include("generation.dashboard_urls")),

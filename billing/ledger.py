@@ -4,7 +4,22 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 
 from accounts.models import Organization
+from billing import lowbalance
 from billing.models import CreditAccount, CreditEntry
+
+Kind = CreditEntry.Kind
+# How each kind of entry moves the cached account; the balance, held and debt are these sums over the ledger.
+EFFECTS: dict[str, dict[str, int]] = {
+    Kind.GRANT: {"balance": 1},
+    Kind.HOLD: {"held": 1},
+    Kind.CHARGE: {"balance": -1, "held": -1},
+    Kind.RELEASE: {"held": -1},
+    Kind.REFUND: {"balance": -1},
+    Kind.DEBT: {"debt": 1},
+    Kind.SETTLE: {"balance": -1, "debt": -1},
+    Kind.ADJUST: {"balance": 1},
+    Kind.DEDUCT: {"balance": -1},
+}
 
 
 class InsufficientCredits(Exception):
@@ -14,44 +29,125 @@ class InsufficientCredits(Exception):
         self.available = available
 
 
+class CreditsBlocked(Exception):
+    """New tasks are refused while a refund or dispute left a debt that no purchase has settled yet."""
+
+    def __init__(self, debt: int):
+        super().__init__(
+            f"New tasks are blocked: a refund or dispute left a debt of {debt} credits. "
+            f"Buy credits to settle it, or contact support."
+        )
+        self.debt = debt
+
+
 def account(org: Organization) -> CreditAccount:
     acct, _ = CreditAccount.objects.get_or_create(organization=org)
     return acct
 
 
-def _move(org: Organization, kind: str, amount: int, task, note: str, condition: Q, **changes) -> bool:
+def _move(org: Organization, kind: str, amount: int, task, note: str, condition: Q, purchase=None,
+          **changes) -> bool:
     if amount <= 0:
         raise ValueError(f"a {kind} moves a positive amount, not {amount}")
     account(org)
     with transaction.atomic():
         updated = CreditAccount.objects.filter(condition, organization=org).update(**changes)
         if updated:
-            CreditEntry.objects.create(organization=org, kind=kind, amount=amount, task=task, note=note)
+            CreditEntry.objects.create(organization=org, kind=kind, amount=amount, task=task, note=note[:200],
+                                       purchase=purchase)
     return bool(updated)
 
 
-def grant(org: Organization, amount: int, note: str = "") -> None:
-    _move(org, CreditEntry.Kind.GRANT, amount, None, note, Q(), balance=F("balance") + amount)
+def _locked(org: Organization) -> CreditAccount:
+    """The account row, locked until the transaction ends (PostgreSQL; SQLite's IMMEDIATE transactions serialise)."""
+    account(org)
+    return CreditAccount.objects.select_for_update().get(organization=org)
+
+
+def _settle_debt(org: Organization, note: str = "", purchase=None) -> int:
+    """Pay the debt from available credits, as far as they go; call inside a transaction."""
+    acct = _locked(org)
+    amount = min(acct.debt, acct.available)
+    if amount <= 0:
+        return 0
+    can = Q(debt__gte=amount, balance__gte=F("held") + amount)
+    if not _move(org, Kind.SETTLE, amount, None, note or "debt settled", can, purchase=purchase,
+                 debt=F("debt") - amount, balance=F("balance") - amount):
+        raise RuntimeError(f"the account of {org} changed under its lock")
+    return amount
+
+
+def grant(org: Organization, amount: int, note: str = "", purchase=None) -> None:
+    """Add credits (a purchase or an operator's gift); any outstanding debt is settled from them first."""
+    with transaction.atomic():
+        _move(org, Kind.GRANT, amount, None, note, Q(), purchase=purchase, balance=F("balance") + amount)
+        _settle_debt(org, f"debt settled from {note or 'grant'}", purchase)
 
 
 def hold(org: Organization, amount: int, task=None) -> None:
-    """Reserve credits for a task; raises InsufficientCredits when the available balance is short."""
-    enough = Q(balance__gte=F("held") + amount)
-    if not _move(org, CreditEntry.Kind.HOLD, amount, task, "", enough, held=F("held") + amount):
-        raise InsufficientCredits(amount, account(org).available)
+    """Reserve credits for a task; raises InsufficientCredits when the available balance is short and
+    CreditsBlocked while the organisation owes credits."""
+    enough = Q(debt=0, balance__gte=F("held") + amount)
+    if not _move(org, Kind.HOLD, amount, task, "", enough, held=F("held") + amount):
+        acct = account(org)
+        if acct.debt:
+            raise CreditsBlocked(acct.debt)
+        raise InsufficientCredits(amount, acct.available)
+    lowbalance.after_debit(org)
 
 
 def charge(org: Organization, amount: int, task=None) -> None:
     """Turn held credits into spent ones."""
-    if not _move(org, CreditEntry.Kind.CHARGE, amount, task, "", Q(held__gte=amount),
+    if not _move(org, Kind.CHARGE, amount, task, "", Q(held__gte=amount),
                  held=F("held") - amount, balance=F("balance") - amount):
         raise ValueError(f"cannot charge {amount}: fewer credits are held for {org}")
 
 
 def release(org: Organization, amount: int, task=None) -> None:
-    """Give held credits back to the available balance."""
-    if not _move(org, CreditEntry.Kind.RELEASE, amount, task, "", Q(held__gte=amount), held=F("held") - amount):
-        raise ValueError(f"cannot release {amount}: fewer credits are held for {org}")
+    """Give held credits back to the available balance (or to the debt, if there is one)."""
+    with transaction.atomic():
+        if not _move(org, Kind.RELEASE, amount, task, "", Q(held__gte=amount), held=F("held") - amount):
+            raise ValueError(f"cannot release {amount}: fewer credits are held for {org}")
+        if CreditAccount.objects.filter(organization=org, debt__gt=0).exists():
+            _settle_debt(org, "debt settled from released credits")
+
+
+def reverse(org: Organization, credits: int, purchase=None, note: str = "") -> tuple[int, int]:
+    """Take back credits after a refund or dispute: what is available now, the rest recorded as debt.
+
+    Held credits are never taken: the tasks holding them may still deliver. Returns (taken, owed).
+    """
+    if credits <= 0:
+        return 0, 0
+    with transaction.atomic():
+        acct = _locked(org)
+        taken = max(0, min(credits, acct.available))
+        owed = credits - taken
+        if taken and not _move(org, Kind.REFUND, taken, None, note, Q(balance__gte=F("held") + taken),
+                               purchase=purchase, balance=F("balance") - taken):
+            raise RuntimeError(f"the account of {org} changed under its lock")
+        if owed:
+            _move(org, Kind.DEBT, owed, None, note, Q(), purchase=purchase, debt=F("debt") + owed)
+        lowbalance.after_debit(org)
+    return taken, owed
+
+
+def adjust(org: Organization, delta: int, note: str) -> None:
+    """A staff correction: positive adds credits (settling any debt), negative removes available ones."""
+    if not note.strip():
+        raise ValueError("a staff adjustment needs a note saying why")
+    if delta > 0:
+        with transaction.atomic():
+            _move(org, Kind.ADJUST, delta, None, note, Q(), balance=F("balance") + delta)
+            _settle_debt(org, f"debt settled from adjustment: {note}")
+    elif delta < 0:
+        amount = -delta
+        if not _move(org, Kind.DEDUCT, amount, None, note, Q(balance__gte=F("held") + amount),
+                     balance=F("balance") - amount):
+            raise InsufficientCredits(amount, account(org).available)
+        lowbalance.after_debit(org)
+    else:
+        raise ValueError("an adjustment of 0 credits moves nothing")
 
 
 def ledger_totals(org: Organization) -> dict[str, int]:
@@ -61,7 +157,34 @@ def ledger_totals(org: Organization) -> dict[str, int]:
     return totals
 
 
+def sums(totals: dict[str, int]) -> dict[str, int]:
+    """The account's balance, held and debt as ledger totals per kind say they must be."""
+    result = {"balance": 0, "held": 0, "debt": 0}
+    for kind, effects in EFFECTS.items():
+        for field, sign in effects.items():
+            result[field] += sign * totals.get(kind, 0)
+    return result
+
+
 def expected_from_ledger(org: Organization) -> tuple[int, int]:
     """(balance, held) as the ledger says they must be."""
-    t = ledger_totals(org)
-    return t["grant"] - t["charge"], t["hold"] - t["charge"] - t["release"]
+    s = sums(ledger_totals(org))
+    return s["balance"], s["held"]
+
+
+def drift() -> list[dict]:
+    """Every account whose cached balance, held or debt differs from its ledger, with both sides."""
+    per_org: dict[int, dict[str, int]] = {}
+    for row in CreditEntry.objects.values("organization_id", "kind").annotate(total=Sum("amount")):
+        per_org.setdefault(row["organization_id"], {})[row["kind"]] = row["total"]
+    cached = {a.organization_id: a for a in CreditAccount.objects.select_related("organization")}
+    names = dict(Organization.objects.filter(pk__in=set(per_org) | set(cached)).values_list("pk", "slug"))
+    problems = []
+    for org_id in sorted(set(per_org) | set(cached)):
+        expected = sums(per_org.get(org_id, {}))
+        acct = cached.get(org_id)
+        actual = {f: getattr(acct, f) for f in expected} if acct else {"balance": 0, "held": 0, "debt": 0}
+        if expected != actual or acct is None and org_id in per_org:
+            problems.append({"organization": names.get(org_id, str(org_id)), "expected": expected,
+                             "cached": actual if acct else None})
+    return problems

@@ -65,6 +65,8 @@ def create_task(org, params: dict, *, client_task_id=None, callback_url="", sour
             )
             ledger.hold(org, count, task)
             enqueue_render(task)
+    except ledger.CreditsBlocked as exc:
+        return envelope(402, str(exc), {"needed": count, "debt": exc.debt})
     except ledger.InsufficientCredits as exc:
         return envelope(402, f"Not enough credits: {exc.needed} needed, {exc.available} available.",
                         {"needed": exc.needed, "available": exc.available})
