@@ -1,0 +1,20 @@
+"""AlbumArt image engine: plain Python (no Django), a CoverSpec in, encoded bytes and measurements out."""
+
+from .photo import PhotoError, load_photo
+from .pipeline import render
+from .presets import GENRES, GenrePreset, resolve_genre
+from .qa import basic_qa
+from .spec import VARIANTS, CoverSpec, RenderResult
+
+__all__ = [
+    "CoverSpec",
+    "GENRES",
+    "GenrePreset",
+    "PhotoError",
+    "RenderResult",
+    "VARIANTS",
+    "basic_qa",
+    "load_photo",
+    "render",
+    "resolve_genre",
+]

@@ -1,0 +1,212 @@
+"""Stages 2-3b, segment and composite: where the subject sits for each variant, and blending it in.
+
+There is no segmentation model yet: the subject is the whole photo, cropped around the face and
+blended through soft-edged shapes (a fade, a card, a circle, a duotone wash) per variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class Placement:
+    """Where the subject landed on the canvas, in pixels; what typeset needs to keep clear of."""
+
+    box: tuple[int, int, int, int]
+    face: tuple[int, int, int, int] | None
+    shape: str  # "fade", "card", "circle", "wash"
+
+
+def crop_window(photo_w: int, photo_h: int, aspect: float, face: Box | None, *, face_y: float = 0.32,
+                face_share: float = 0.24, min_zoom: float = 0.55) -> tuple[int, int, int, int]:
+    """The crop of the photo with the given aspect (w/h) that frames the face.
+
+    The face centre lands at `face_y` of the crop's height and the face fills about `face_share`
+    of it, without zooming past `min_zoom` of the largest crop. Without a face: centred, top-weighted.
+    """
+    if photo_w / photo_h > aspect:
+        full_h, full_w = photo_h, photo_h * aspect
+    else:
+        full_w, full_h = photo_w, photo_w / aspect
+    if face is None:
+        w, h = full_w, full_h
+        x0 = (photo_w - w) / 2
+        y0 = (photo_h - h) * 0.25
+    else:
+        fx0, fy0, fx1, fy1 = face[0] * photo_w, face[1] * photo_h, face[2] * photo_w, face[3] * photo_h
+        h = float(np.clip((fy1 - fy0) / face_share, full_h * min_zoom, full_h))
+        w = h * aspect
+        x0 = (fx0 + fx1) / 2 - w / 2
+        y0 = (fy0 + fy1) / 2 - face_y * h
+    x0 = float(np.clip(x0, 0, photo_w - w))
+    y0 = float(np.clip(y0, 0, photo_h - h))
+    return round(x0), round(y0), round(x0 + w), round(y0 + h)
+
+
+def fit_photo(photo: np.ndarray, window: tuple[int, int, int, int], size: tuple[int, int],
+              tone: np.ndarray | None = None) -> np.ndarray:
+    """Crop, tone toward the scene's light, resize to `size` (w, h).
+
+    A photo that must be enlarged is first given a light unsharp mask at its own resolution,
+    which reads like sharpening after the upscale at a fraction of the cost.
+    """
+    x0, y0, x1, y1 = window
+    crop = photo[y0:y1, x0:x1]
+    if tone is not None:
+        crop = cv2.LUT(crop, tone)
+    scale = size[0] / max(1, crop.shape[1])
+    if scale > 1.3:
+        soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
+        crop = cv2.addWeighted(crop, 1.45, soft, -0.45, 0)
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(crop, size, interpolation=interpolation)
+
+
+def scene_tone(photo: np.ndarray, scene_mean: np.ndarray, amount: float = 0.15) -> np.ndarray:
+    """(256, 1, 3) LUT nudging the photo's white balance a little toward the scene's light."""
+    small = cv2.resize(photo, (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3).mean(axis=0) + 1.0
+    target = scene_mean * 255.0 + 1.0
+    gains = (target / target.mean()) / (small / small.mean())
+    gains = 1.0 + amount * (gains - 1.0)
+    x = np.arange(256, dtype=np.float32)[:, None] * gains[None, :]
+    return np.clip(x + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+def _face_on_canvas(face: Box | None, photo_shape, window, box) -> tuple[int, int, int, int] | None:
+    if face is None:
+        return None
+    ph, pw = photo_shape[:2]
+    wx0, wy0, wx1, wy1 = window
+    bx0, by0, bx1, by1 = box
+    sx, sy = (bx1 - bx0) / (wx1 - wx0), (by1 - by0) / (wy1 - wy0)
+    return (round(bx0 + (face[0] * pw - wx0) * sx), round(by0 + (face[1] * ph - wy0) * sy),
+            round(bx0 + (face[2] * pw - wx0) * sx), round(by0 + (face[3] * ph - wy0) * sy))
+
+
+def blend(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """base * (1 - alpha) + top * alpha for uint8 RGB images and a float32 alpha, multi-threaded in OpenCV."""
+    alpha = np.ascontiguousarray(alpha, dtype=np.float32)
+    return cv2.blendLinear(base, np.ascontiguousarray(top), 1.0 - alpha, alpha)
+
+
+def blend_rows(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:
+    """base = base * (1 - a) + top * a (in place), alpha given per row, 0..1; skips rows with a == 0 or 1."""
+    full = np.flatnonzero(alpha >= 1.0)
+    if full.size:
+        base[full[0]:full[-1] + 1] = top[full[0]:full[-1] + 1]
+    partial = np.flatnonzero((alpha > 0.0) & (alpha < 1.0))
+    if partial.size:
+        r0, r1 = partial[0], partial[-1] + 1
+        weights = np.repeat(alpha[r0:r1, None].astype(np.float32), base.shape[1], axis=1)
+        base[r0:r1] = blend(base[r0:r1], top[r0:r1], weights)
+
+
+def blend_mask(base: np.ndarray, top: np.ndarray, mask: np.ndarray, x0: int, y0: int) -> None:
+    """Blend `top` into base at (x0, y0) through a float mask of the same height/width (in place)."""
+    h, w = mask.shape
+    base[y0:y0 + h, x0:x0 + w] = blend(base[y0:y0 + h, x0:x0 + w], top, mask)
+
+
+def place_fade(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone) -> Placement:
+    """Artist-forward: the photo full-bleed over the top, dissolving into the scene near the bottom."""
+    size = canvas.shape[0]
+    window = crop_window(photo.shape[1], photo.shape[0], 1.0, face, face_y=0.34, face_share=0.22)
+    top = fit_photo(photo, window, (size, size), tone)
+    rows = (np.arange(size, dtype=np.float32) + 0.5) / size
+    t = np.clip((0.9 - rows) / 0.32, 0.0, 1.0)
+    blend_rows(canvas, top, t * t * (3.0 - 2.0 * t))
+    box = (0, 0, size, size)
+    return Placement(box, _face_on_canvas(face, photo.shape, window, box), "fade")
+
+
+def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A wide Gaussian blur computed at quarter size (the result is smooth anyway)."""
+    h, w = mask.shape
+    small = cv2.resize(mask, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _rounded_rect_mask(w: int, h: int, radius: float, feather: float = 1.0) -> np.ndarray:
+    """Anti-aliased rounded rectangle, float 0..1, computed from the distance to the corner arcs."""
+    y = np.arange(h, dtype=np.float32)[:, None] + 0.5
+    x = np.arange(w, dtype=np.float32)[None, :] + 0.5
+    dx = np.maximum(np.maximum(radius - x, x - (w - radius)), 0.0)
+    dy = np.maximum(np.maximum(radius - y, y - (h - radius)), 0.0)
+    inside = radius - np.sqrt(dx * dx + dy * dy)
+    return np.clip(inside / feather + 0.5, 0.0, 1.0)
+
+
+def place_card(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, rng, *,
+               compact: bool = False) -> Placement:
+    """Background-forward: a small rounded photo card with a soft shadow; the scene stays dominant.
+
+    `compact` (used when the advisory label takes room at the bottom) makes the card smaller.
+    """
+    size = canvas.shape[0]
+    h = round(size * (0.34 if compact else 0.4))
+    w = round(h * 0.8)
+    x0 = round(size * float(rng.choice([0.5, 0.36, 0.64])) - w / 2)
+    y0 = round(size * 0.09)
+    window = crop_window(photo.shape[1], photo.shape[0], w / h, face, face_y=0.36, face_share=0.3)
+    card = fit_photo(photo, window, (w, h), tone)
+    radius = size * 0.018
+    shadow_pad = round(size * 0.06)
+    sx0, sy0 = x0 - shadow_pad, y0 - shadow_pad + round(size * 0.012)
+    shadow = np.zeros((h + 2 * shadow_pad, w + 2 * shadow_pad), np.float32)
+    shadow[shadow_pad:shadow_pad + h, shadow_pad:shadow_pad + w] = _rounded_rect_mask(w, h, radius)
+    shadow = _soft(shadow, size * 0.015) * 0.6
+    blend_mask(canvas, np.zeros((*shadow.shape, 3), np.uint8), shadow, sx0, sy0)
+    blend_mask(canvas, card, _rounded_rect_mask(w, h, radius), x0, y0)
+    box = (x0, y0, x0 + w, y0 + h)
+    return Placement(box, _face_on_canvas(face, photo.shape, window, box), "card")
+
+
+def place_circle(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, ring: np.ndarray, *,
+                 compact: bool = False) -> Placement:
+    """Free layout: the subject framed in a large circle with a thin glowing ring in the accent colour."""
+    size = canvas.shape[0]
+    d = round(size * (0.5 if compact else 0.58))
+    x0, y0 = (size - d) // 2, round(size * 0.07)
+    window = crop_window(photo.shape[1], photo.shape[0], 1.0, face, face_y=0.4, face_share=0.3)
+    disc = fit_photo(photo, window, (d, d), tone)
+    pad = round(size * 0.03)
+    span = d + 2 * pad
+    coords = np.arange(span, dtype=np.float32) + 0.5 - pad - d / 2
+    r = np.sqrt(coords[:, None] ** 2 + coords[None, :] ** 2)
+    line = size * 0.004
+    ring_mask = np.clip(line / 2 - np.abs(r - d / 2 - line * 1.5) + 0.5, 0, 1)
+    glow = _soft(ring_mask, size * 0.008) * 0.8
+    colour = np.empty((span, span, 3), np.uint8)
+    colour[:] = (ring * 255).astype(np.uint8)
+    blend_mask(canvas, colour, np.clip(ring_mask + glow, 0, 1), x0 - pad, y0 - pad)
+    inside = np.clip(d / 2 - r[pad:pad + d, pad:pad + d] + 0.5, 0, 1)
+    blend_mask(canvas, disc, inside, x0, y0)
+    box = (x0, y0, x0 + d, y0 + d)
+    return Placement(box, _face_on_canvas(face, photo.shape, window, box), "circle")
+
+
+def place_wash(canvas: np.ndarray, photo: np.ndarray, face: Box | None, shadow: np.ndarray,
+               light: np.ndarray, opacity: float = 0.5) -> Placement:
+    """Text-forward: the photo behind everything as a soft duotone wash (shadow -> light colour).
+
+    Works on whatever resolution `canvas` has: the caller runs it at half size, since a wash
+    this soft loses nothing by being upscaled.
+    """
+    size = canvas.shape[0]
+    window = crop_window(photo.shape[1], photo.shape[0], 1.0, face, face_y=0.38, face_share=0.2)
+    grey = cv2.cvtColor(fit_photo(photo, window, (size, size)), cv2.COLOR_RGB2GRAY)
+    t = np.linspace(0.0, 1.0, 256, dtype=np.float32)[:, None]
+    table = np.clip((shadow[None, :] * (1 - t) + light[None, :] * t) * 255 + 0.5, 0, 255).astype(np.uint8)
+    duo = cv2.LUT(cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB), table.reshape(256, 1, 3))
+    coords = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
+    d2 = coords[:, None] ** 2 + (coords[None, :] * 0.9) ** 2
+    mask = (np.exp(-d2 / 0.16) * opacity).astype(np.float32)
+    blend_mask(canvas, duo, mask, 0, 0)
+    box = (0, 0, size, size)
+    return Placement(box, _face_on_canvas(face, photo.shape, window, box), "wash")

@@ -1,0 +1,110 @@
+"""Per-variant text hierarchy and placement, and the typeset stage that ties fitting, contrast and drawing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .advisory import draw_advisory, label_box
+from .composite import Placement
+from .presets import GenrePreset
+from .spec import CoverSpec
+from .typeset import MARGIN, MIN_CONTRAST, Line, LuminanceMap, Role, TextResult, Zone, apply_scrim, choose_colour
+from .typeset import draw_lines, layout_text, relative_luminance, scrim_strength, worst_contrast
+
+# Target cap heights (fraction of the side). The dominant line reads at 56 px (about 1/10 of the side);
+# the secondary lines are 2-3 times smaller, as COVER-CRAFT asks.
+ARTIST_FORWARD = {"artist": (0.10, 2), "album": (0.042, 3), "feature": (0.03, 2)}
+TEXT_FORWARD = {"artist": (0.07, 2), "album": (0.16, 3), "feature": (0.032, 2)}
+NEAR_BLACK = (20, 18, 18)
+WHITE = (255, 255, 255)
+
+
+def roles_for(spec: CoverSpec, preset: GenrePreset) -> list[Role]:
+    typo = preset.fonts
+    if spec.variant == "text":
+        table, album_font, artist_font = TEXT_FORWARD, typo.primary, typo.secondary
+    else:
+        table, album_font, artist_font = ARTIST_FORWARD, typo.secondary, typo.primary
+    roles = [Role("artist", spec.artist, *table["artist"], artist_font),
+             Role("album", spec.album, *table["album"], album_font)]
+    if spec.feature and spec.feature.strip():
+        roles.append(Role("feature", spec.feature, *table["feature"], typo.secondary))
+    return roles
+
+
+def text_zone(spec: CoverSpec, preset: GenrePreset, side: int, placement: Placement | None) -> Zone:
+    """Rows the text block may use: clear of the face, the photo card or circle, and the advisory label."""
+    margin = round(side * MARGIN)
+    gap = round(side * 0.04)
+    bottom = side - margin
+    if spec.explicit:
+        bottom = min(bottom, label_box(side)[1] - round(side * 0.03))
+    align = preset.fonts.align
+    if spec.variant == "text":
+        return Zone(margin, bottom, "center", "center")
+    if placement is None:
+        return Zone(round(side * 0.42), bottom, "bottom", align)
+    if placement.shape == "fade":
+        face = placement.face
+        if face is None:
+            return Zone(round(side * 0.5), bottom, "bottom", align)
+        below = bottom - (face[3] + gap)
+        above = face[1] - gap - margin
+        if below >= side * 0.22 or below >= above:
+            return Zone(max(face[3] + gap, round(side * 0.42)), bottom, "bottom", align)
+        return Zone(margin, face[1] - gap, "top", align)
+    return Zone(placement.box[3] + round(side * 0.045), bottom, "bottom", align)
+
+
+def _scrim_box(lines: list[Line], zone: Zone, side: int) -> tuple[int, int, int, int]:
+    boxes = [line.box for line in lines]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    pad = round(side * 0.05)
+    if zone.anchor == "bottom":
+        return (-side, y0 - pad, 2 * side, 2 * side)  # a fade from the block to the bottom edge
+    if zone.anchor == "top":
+        return (-side, -side, 2 * side, y1 + pad)
+    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+
+
+def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list[np.ndarray],
+            placement: Placement | None) -> tuple[TextResult, dict]:
+    """Fit, colour and draw the text (and the advisory label) in place; returns what it did."""
+    side = rgb.shape[0]
+    zone = text_zone(spec, preset, side, placement)
+    lines = layout_text(roles_for(spec, preset), preset.fonts, side, zone)
+    visible = [line for line in lines if line.display.strip()]
+    ink, highlight, base = (tuple(int(v * 255 + 0.5) for v in palette[i]) for i in (4, 3, 0))
+    candidates = list(dict.fromkeys([ink, highlight, WHITE, NEAR_BLACK, base]))
+
+    luminance = LuminanceMap(rgb)
+    pad = round(side * 0.01)
+    samples = [luminance.under(line.box, pad) for line in visible]
+    colour, before = choose_colour(candidates, samples) if visible else (ink, 21.0)
+    text_lum = float(relative_luminance(np.array(colour)))
+    strength_total = 0.0
+    for _ in range(2):  # a second pass when the soft edge of the first scrim left a line short
+        strength = scrim_strength(text_lum, samples) if visible else 0.0
+        if strength <= 0.02:
+            break
+        apply_scrim(rgb, _scrim_box(visible, zone, side), strength, darken=text_lum > 0.4)
+        strength_total = 1 - (1 - strength_total) * (1 - strength)
+        luminance = LuminanceMap(rgb)
+        samples = [luminance.under(line.box, pad) for line in visible]
+    contrast = [round(worst_contrast(text_lum, s), 2) for s in samples]
+    shadow = text_lum > 0.4 and (strength_total > 0 or before < 7.0)
+    draw_lines(rgb, visible, colour, shadow)
+
+    measurements = {
+        "zone": {"top": zone.top, "bottom": zone.bottom, "anchor": zone.anchor, "align": zone.align},
+        "text_colour": "#%02x%02x%02x" % colour,
+        "contrast_before_scrim": round(before, 2),
+        "contrast": contrast,
+        "contrast_ok": all(c >= MIN_CONTRAST for c in contrast),
+        "scrim": round(strength_total, 3),
+        "shadow": shadow,
+    }
+    if spec.explicit:
+        measurements["advisory_box"] = draw_advisory(rgb)
+    return TextResult(lines, colour, contrast, strength_total, shadow), measurements

@@ -1,0 +1,232 @@
+"""Genres as data: one preset per genre (palette, scene, grade, typography, aliases).
+
+Adding a genre is adding a preset here, not code. Palettes have five roles, in order:
+base (darkest or ground), mid, accent, highlight, ink (preferred text colour).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FontRef:
+    """A font file shipped by a PyPI font package, found at run time inside that package."""
+
+    package: str
+    filename: str
+    fallback: str = "sans"  # which system family to try first for missing glyphs: "sans" or "serif"
+
+
+@dataclass(frozen=True)
+class Typography:
+    primary: FontRef
+    secondary: FontRef
+    caps: bool = False  # display the texts upper-cased (the metadata itself is never altered)
+    tracking: float = 0.0  # extra letter spacing as a fraction of the font size
+    align: str = "center"  # "left" or "center"
+
+
+@dataclass(frozen=True)
+class Grade:
+    """Parameters of the genre's colour curves; see grade.py for how they become LUTs."""
+
+    black: float = 0.0  # input level mapped to black (crush), 0..1
+    white: float = 1.0  # input level mapped to white
+    fade: float = 0.0  # output level of black (lifted, film-like blacks), 0..1
+    contrast: float = 0.0  # S-curve strength, -1..1
+    saturation: float = 1.0
+    warmth: float = 0.0  # + warmer (red up, blue down), - cooler
+    shadow_tint: str = "#000000"
+    highlight_tint: str = "#ffffff"
+    split: float = 0.0  # strength of the split toning towards the two tints
+    vignette: float = 0.25  # how dark the corners get, 0..1
+    grain: float = 0.0  # grain amplitude in 8-bit levels (JPEG gets it at full size)
+
+
+FJALLA = FontRef("font_fjallaone", "FjallaOne-Regular.ttf")
+SERIF_SEMIBOLD = FontRef("font_source_serif_pro", "SourceSerifPro-Semibold.ttf", "serif")
+SERIF_REGULAR = FontRef("font_source_serif_pro", "SourceSerifPro-Regular.ttf", "serif")
+SERIF_ITALIC = FontRef("font_source_serif_pro", "SourceSerifPro-It.ttf", "serif")
+SERIF_BOLD = FontRef("font_source_serif_pro", "SourceSerifPro-Bold.ttf", "serif")
+RHD_BLACK = FontRef("font_rhd", "RedHatDisplay-Black.ttf")
+RHD_BOLD = FontRef("font_rhd", "RedHatDisplay-Bold.ttf")
+RHD_MEDIUM = FontRef("font_rhd", "RedHatDisplay-Medium.ttf")
+MANROPE_BOLD = FontRef("font_manrope", "Manrope-Bold.ttf")
+MANROPE_MEDIUM = FontRef("font_manrope", "Manrope-Medium.ttf")
+MANROPE_REGULAR = FontRef("font_manrope", "Manrope-Regular.ttf")
+MANROPE_SEMIBOLD = FontRef("font_manrope", "Manrope-SemiBold.ttf")
+
+
+@dataclass(frozen=True)
+class GenrePreset:
+    key: str
+    label: str
+    palette: tuple[str, ...]
+    scene: str
+    fonts: Typography
+    grade: Grade
+    aliases: tuple[str, ...] = ()
+    scene_options: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+GENRES: dict[str, GenrePreset] = {
+    p.key: p
+    for p in (
+        GenrePreset(
+            "hiphop", "Hip-Hop",
+            ("#06070d", "#1a2340", "#ff8a2a", "#ffd27a", "#f6f1e7"),
+            "urban_night",
+            Typography(FJALLA, FJALLA, caps=True, tracking=0.035, align="left"),
+            Grade(black=0.07, contrast=0.35, saturation=1.05, warmth=0.02, shadow_tint="#0b1a3a",
+                  highlight_tint="#ffd9a0", split=0.12, vignette=0.35, grain=3.0),
+            ("hip hop", "rap", "trap", "drill", "grime", "boom bap", "gangsta rap", "urban", "hiphop rap"),
+        ),
+        GenrePreset(
+            "edm", "Electronic",
+            ("#05020d", "#2a0b5e", "#ff2e88", "#1ee3ff", "#ffffff"),
+            "neon_grid",
+            Typography(FJALLA, FJALLA, caps=True, tracking=0.08, align="center"),
+            Grade(black=0.04, contrast=0.25, saturation=1.3, shadow_tint="#1a0033", highlight_tint="#ffe0f5",
+                  split=0.08, vignette=0.3),
+            ("electronic", "electro", "house", "techno", "trance", "synthwave", "dance", "dubstep",
+             "drum and bass", "dnb", "edm", "electronica", "hardstyle", "retrowave", "garage", "idm"),
+        ),
+        GenrePreset(
+            "rnb", "R&B / Soul",
+            ("#2a0f14", "#8a3b44", "#f2a65a", "#ffd9a8", "#fff5e8"),
+            "warm_glow",
+            Typography(SERIF_SEMIBOLD, SERIF_ITALIC, caps=False, tracking=-0.005, align="center"),
+            Grade(fade=0.05, contrast=0.15, saturation=1.05, warmth=0.06, shadow_tint="#3a1020",
+                  highlight_tint="#ffe2b0", split=0.15, vignette=0.3, grain=2.0),
+            ("r&b", "rnb", "r and b", "rhythm and blues", "soul", "neo soul", "neosoul", "funk", "gospel",
+             "motown", "quiet storm"),
+        ),
+        GenrePreset(
+            "indie", "Indie / Folk",
+            ("#2b2420", "#6f8c8f", "#e8a25b", "#f3dcb4", "#fff8ec"),
+            "film_sky",
+            Typography(SERIF_SEMIBOLD, SERIF_ITALIC, caps=False, tracking=0.0, align="center"),
+            Grade(fade=0.09, contrast=0.1, saturation=0.9, warmth=0.05, shadow_tint="#2a3a40",
+                  highlight_tint="#ffe6c0", split=0.12, vignette=0.2, grain=3.5),
+            ("indie rock", "indie folk", "alternative", "alt", "folk", "country", "acoustic", "singer songwriter",
+             "americana", "bluegrass", "shoegaze", "dream pop", "emo"),
+        ),
+        GenrePreset(
+            "rock", "Rock",
+            ("#0a0909", "#3a1410", "#e0482b", "#ffcf9a", "#f4efe6"),
+            "stage",
+            Typography(FJALLA, FJALLA, caps=True, tracking=0.03, align="left"),
+            Grade(black=0.06, contrast=0.3, saturation=0.95, warmth=0.03, shadow_tint="#1a0a08",
+                  highlight_tint="#ffe0b8", split=0.1, vignette=0.4, grain=4.0),
+            ("rock and roll", "rock n roll", "hard rock", "punk", "punk rock", "grunge", "garage rock",
+             "classic rock", "blues rock", "post punk", "alt rock", "pop punk", "stoner"),
+            {"beams": 4, "smoke": 0.5},
+        ),
+        GenrePreset(
+            "metal", "Metal",
+            ("#040404", "#1c1c22", "#9c1010", "#c9c9cf", "#ececf0"),
+            "stage",
+            Typography(FJALLA, FJALLA, caps=True, tracking=0.07, align="center"),
+            Grade(black=0.09, contrast=0.4, saturation=0.75, shadow_tint="#0a0a10", highlight_tint="#e8e8f0",
+                  split=0.05, vignette=0.5, grain=4.0),
+            ("heavy metal", "death metal", "black metal", "thrash", "doom", "metalcore", "hardcore", "sludge",
+             "nu metal", "djent", "industrial"),
+            {"beams": 0, "smoke": 1.0, "embers": True},
+        ),
+        GenrePreset(
+            "pop", "Pop",
+            ("#2b1055", "#ff5fa2", "#ffd23f", "#5ce1e6", "#ffffff"),
+            "warm_glow",
+            Typography(RHD_BLACK, RHD_BOLD, caps=False, tracking=-0.01, align="center"),
+            Grade(contrast=0.15, saturation=1.15, split=0.0, vignette=0.12),
+            ("k pop", "kpop", "j pop", "jpop", "dance pop", "electropop", "synthpop", "teen pop", "pop rock",
+             "latin pop", "bubblegum"),
+            {"vivid": True},
+        ),
+        GenrePreset(
+            "jazz", "Jazz",
+            ("#050914", "#0f2a4a", "#d9a441", "#f3e3c0", "#f6efe0"),
+            "stage",
+            Typography(SERIF_BOLD, SERIF_ITALIC, caps=False, tracking=0.0, align="left"),
+            Grade(fade=0.04, contrast=0.25, saturation=0.9, warmth=0.02, shadow_tint="#0a1830",
+                  highlight_tint="#ffe4b0", split=0.18, vignette=0.45, grain=3.5),
+            ("blues", "bebop", "swing", "big band", "bossa nova", "smooth jazz", "fusion", "cool jazz",
+             "free jazz"),
+            {"beams": 1, "smoke": 0.7, "spot": True},
+        ),
+        GenrePreset(
+            "ambient", "Ambient",
+            ("#0b1620", "#2f5d6e", "#8fd3c7", "#e6f1ee", "#f4fbf9"),
+            "soft_field",
+            Typography(MANROPE_MEDIUM, MANROPE_REGULAR, caps=True, tracking=0.16, align="center"),
+            Grade(fade=0.04, contrast=0.05, saturation=0.9, shadow_tint="#0b2030", highlight_tint="#e8fff8",
+                  split=0.1, vignette=0.2, grain=2.0),
+            ("new age", "drone", "downtempo", "chillout", "meditation", "soundscape", "dark ambient",
+             "post rock", "minimal"),
+        ),
+        GenrePreset(
+            "lofi", "Lo-fi",
+            ("#1c1730", "#5b4b8a", "#f29e9e", "#ffd6a5", "#fff6ea"),
+            "film_sky",
+            Typography(MANROPE_BOLD, MANROPE_MEDIUM, caps=False, tracking=-0.01, align="left"),
+            Grade(fade=0.12, contrast=0.0, saturation=0.85, warmth=0.03, shadow_tint="#2a2050",
+                  highlight_tint="#ffe0c8", split=0.15, vignette=0.25, grain=5.0),
+            ("lo fi", "lofi hip hop", "chillhop", "chill", "bedroom pop", "study beats", "jazzhop", "vaporwave"),
+            {"dusk": True},
+        ),
+        GenrePreset(
+            "classical", "Classical",
+            ("#f3ede2", "#d8cbb3", "#8c6d3f", "#2b2622", "#1d1a17"),
+            "paper",
+            Typography(SERIF_REGULAR, SERIF_ITALIC, caps=True, tracking=0.12, align="center"),
+            Grade(fade=0.02, contrast=0.05, saturation=0.85, warmth=0.02, split=0.0, vignette=0.12, grain=2.0),
+            ("orchestral", "orchestra", "opera", "baroque", "chamber", "chamber music", "symphony", "piano",
+             "soundtrack", "score", "film score", "contemporary classical", "choral", "neoclassical"),
+        ),
+    )
+}
+
+
+def _normalise(text: str) -> str:
+    """Lower-case, accents stripped, '&' spelled out, every non-alphanumeric run removed."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "", text.lower().replace("&", "and"))
+
+
+def _tokens(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return [t for t in re.split(r"[^a-z0-9&]+", text) if t]
+
+
+_ALIASES: dict[str, str] = {}
+for _preset in GENRES.values():
+    for _name in (_preset.key, _preset.label, *_preset.aliases):
+        _ALIASES.setdefault(_normalise(_name), _preset.key)
+# Spellings whose punctuation carries the meaning ("r&b" normalises to "randb").
+_ALIASES.update({"rb": "rnb", "randb": "rnb", "dnb": "edm", "dandb": "edm"})
+
+
+def resolve_genre(name: str) -> str | None:
+    """Map a free-form genre name to a preset key; case, spaces and punctuation don't matter.
+
+    Tries the whole name first, then its words and pairs of adjacent words, left to right
+    ("Death Metal" -> metal, "Hip-Hop/Rap" -> hiphop). None when nothing maps.
+    """
+    if not isinstance(name, str) or not name.strip():
+        return None
+    whole = _normalise(name)
+    if whole in _ALIASES:
+        return _ALIASES[whole]
+    tokens = _tokens(name)
+    for i, token in enumerate(tokens):
+        if i + 1 < len(tokens):
+            pair = _normalise(token + tokens[i + 1])
+            if pair in _ALIASES:
+                return _ALIASES[pair]
+        single = _normalise(token)
+        if single in _ALIASES:
+            return _ALIASES[single]
+    return None

@@ -1,0 +1,35 @@
+"""Procedural backgrounds: each scene is a pure function of (preset, palette, seed, working size)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .city import urban_night
+from .nature import film_sky
+from .soft import paper, soft_field, warm_glow
+from .stage import stage
+from .synthetic import neon_grid
+
+SceneFunction = Callable[[np.random.Generator, int, list, dict], np.ndarray]
+
+SCENES: dict[str, SceneFunction] = {
+    "urban_night": urban_night,
+    "neon_grid": neon_grid,
+    "warm_glow": warm_glow,
+    "film_sky": film_sky,
+    "stage": stage,
+    "soft_field": soft_field,
+    "paper": paper,
+}
+
+
+def draw_scene(name: str, rng: np.random.Generator, n: int, palette: list[np.ndarray], options: dict) -> np.ndarray:
+    """The named scene as an n x n float32 RGB array clipped to 0..1."""
+    try:
+        scene = SCENES[name]
+    except KeyError:
+        raise ValueError(f"unknown scene {name!r}; known scenes: {', '.join(SCENES)}") from None
+    image = scene(rng, n, palette, options)
+    return np.clip(image, 0.0, 1.0, out=image)

@@ -1,0 +1,157 @@
+"""Vectorised building blocks shared by the procedural scenes.
+
+Every scene works on an n x n float32 RGB array in 0..1 (values may overshoot before the final clip);
+coordinates are fractions of the side so a scene looks the same at any working resolution.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+Colour = np.ndarray  # shape (3,), float32, 0..1
+
+
+def grid(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column vector y and row vector x, pixel centres in 0..1, ready to broadcast."""
+    coords = (np.arange(n, dtype=np.float32) + 0.5) / n
+    return coords[:, None], coords[None, :]
+
+
+def mix(a: Colour, b: Colour, t: float) -> Colour:
+    return (a * (1.0 - t) + b * t).astype(np.float32)
+
+
+def lighten(colour: Colour, t: float) -> Colour:
+    return mix(colour, np.ones(3, np.float32), t)
+
+
+def darken(colour: Colour, t: float) -> Colour:
+    return (colour * (1.0 - t)).astype(np.float32)
+
+
+def vertical_gradient(n: int, stops: list[tuple[float, Colour]]) -> np.ndarray:
+    """n x n x 3 image whose rows follow colour stops [(position 0..1, colour), ...]."""
+    y = (np.arange(n, dtype=np.float32) + 0.5) / n
+    positions = [p for p, _ in stops]
+    column = np.stack([np.interp(y, positions, [c[i] for _, c in stops]) for i in range(3)], axis=-1)
+    return np.ascontiguousarray(np.broadcast_to(column[:, None, :], (n, n, 3)), dtype=np.float32)
+
+
+def ramp(values: np.ndarray, stops: list[tuple[float, Colour]]) -> np.ndarray:
+    """Map a 2-D field of 0..1 values through colour stops (a gradient map)."""
+    positions = [p for p, _ in stops]
+    return np.stack([np.interp(values, positions, [c[i] for _, c in stops]) for i in range(3)],
+                    axis=-1).astype(np.float32)
+
+
+def value_noise(rng: np.random.Generator, n: int, cells: int) -> np.ndarray:
+    """A smooth random field: a cells x cells grid of random values upscaled bicubically to n x n."""
+    field = rng.random((cells, cells), dtype=np.float32)
+    return cv2.resize(field, (n, n), interpolation=cv2.INTER_CUBIC)
+
+
+def fractal_noise(rng: np.random.Generator, n: int, cells: int = 4, octaves: int = 5,
+                  persistence: float = 0.5) -> np.ndarray:
+    """Sum of octaves of value noise, normalised to 0..1 (clouds, smoke, fields)."""
+    total = np.zeros((n, n), np.float32)
+    weight, norm = 1.0, 0.0
+    for octave in range(octaves):
+        size = min(cells * 2 ** octave, n)
+        total += weight * value_noise(rng, n, size)
+        norm += weight
+        weight *= persistence
+    total /= norm
+    low, high = np.percentile(total[:: max(1, n // 128), :: max(1, n // 128)], (1, 99))
+    return np.clip((total - np.float32(low)) / np.float32(max(high - low, 1e-6)), 0.0, 1.0)
+
+
+def noise_1d(rng: np.random.Generator, n: int, cells: int = 6, octaves: int = 4) -> np.ndarray:
+    """A fractal profile along x (ridges, mountains), 0..1, length n."""
+    x = np.linspace(0, 1, n, dtype=np.float32)
+    total = np.zeros(n, np.float32)
+    weight, norm = 1.0, 0.0
+    for octave in range(octaves):
+        k = cells * 2 ** octave
+        knots = rng.random(k + 1, dtype=np.float32)
+        total += weight * np.interp(x, np.linspace(0, 1, k + 1), knots).astype(np.float32)
+        norm += weight
+        weight *= 0.5
+    total /= norm
+    return (total - total.min()) / max(float(total.max() - total.min()), 1e-6)
+
+
+def blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur with sigma in pixels; large sigmas run on a reduced copy (the result is smooth anyway)."""
+    if sigma <= 0:
+        return image
+    h, w = image.shape[:2]
+    factor = int(max(1, min(8, sigma // 4)))
+    if factor == 1:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    small = cv2.resize(image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def gaussian_spot(n: int, cx: float, cy: float, radius: float, aspect: float = 1.0) -> np.ndarray:
+    """exp(-(d/r)^2) around (cx, cy); aspect > 1 stretches it horizontally."""
+    y, x = grid(n)
+    d2 = ((x - cx) / aspect) ** 2 + (y - cy) ** 2
+    return np.exp(-d2 / (radius * radius)).astype(np.float32)
+
+
+def disc(n: int, cx: float, cy: float, radius: float) -> np.ndarray:
+    """Anti-aliased filled circle, 0..1."""
+    y, x = grid(n)
+    d = np.sqrt((x - cx) ** 2 + (y - cy) ** 2)
+    return np.clip((radius - d) * n + 0.5, 0.0, 1.0).astype(np.float32)
+
+
+def add_light(image: np.ndarray, mask: np.ndarray, colour: Colour, strength: float = 1.0) -> None:
+    """Additive light (in place): glows, beams, lit windows."""
+    image += (mask[..., None] * strength) * colour
+
+
+def paint(image: np.ndarray, mask: np.ndarray, colour: Colour | np.ndarray, opacity: float = 1.0) -> None:
+    """Normal blend (in place) of a flat colour or an image through a 0..1 mask."""
+    alpha = mask[..., None] * opacity
+    image *= 1.0 - alpha
+    image += alpha * colour
+
+
+def bokeh(rng: np.random.Generator, n: int, count: int, colours: list[Colour], radius: tuple[float, float],
+          region: tuple[float, float, float, float] = (0, 0, 1, 1), strength: tuple[float, float] = (0.1, 0.35),
+          softness: float = 0.12) -> np.ndarray:
+    """Out-of-focus light discs (drawn, then slightly blurred) as an additive RGB layer."""
+    layer = np.zeros((n, n, 3), np.float32)
+    x0, y0, x1, y1 = region
+    for _ in range(count):
+        r = rng.uniform(*radius)
+        cx, cy = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        colour = colours[int(rng.integers(len(colours)))]
+        amount = rng.uniform(*strength)
+        centre = (int(cx * n * 16), int(cy * n * 16))
+        cv2.circle(layer, centre, int(r * n * 16), [float(c * amount) for c in colour], -1,
+                   lineType=cv2.LINE_AA, shift=4)
+    return blur(layer, max(1.0, radius[0] * n * softness))
+
+
+def stars(rng: np.random.Generator, n: int, count: int, region: tuple[float, float, float, float]) -> np.ndarray:
+    """Faint point lights (single channel), for night skies."""
+    layer = np.zeros((n, n), np.float32)
+    xs = rng.uniform(region[0], region[2], count) * n
+    ys = rng.uniform(region[1], region[3], count) * n
+    layer[np.clip(ys.astype(int), 0, n - 1), np.clip(xs.astype(int), 0, n - 1)] = rng.uniform(0.2, 0.9, count)
+    return cv2.GaussianBlur(layer, (0, 0), 0.6) * 3.0
+
+
+def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def silhouette(n: int, top: np.ndarray) -> np.ndarray:
+    """Mask of everything below a per-column top edge (fractions), anti-aliased vertically."""
+    y, _ = grid(n)
+    return np.clip((y - top[None, :]) * n + 0.5, 0.0, 1.0).astype(np.float32)

@@ -1,0 +1,380 @@
+"""Stage 5, typeset: fit the exact metadata text into the layout, pick a readable colour, draw it.
+
+Sizes are found by measuring (binary search on the font size against the margins), long lines
+break at spaces near the middle (never inside a word), and the text colour is checked against
+the worst pixels under it (WCAG contrast); when the scene can't give 4.5:1 a soft scrim is added.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+from itertools import combinations
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from .composite import blend
+from .fonts import FontFile, cap_height_ratio, choose_font, freetype
+from .presets import FontRef, Typography
+
+MARGIN = 0.07  # text never comes closer than this to any edge (fraction of the side)
+MIN_CONTRAST = 4.5
+HIERARCHY = 2.0  # the dominant line's cap height is at least this many times any other line's
+_SRGB_TO_LINEAR = ((np.arange(256) / 255.0 + 0.055) / 1.055) ** 2.4
+_SRGB_TO_LINEAR[:11] = np.arange(11) / 255.0 / 12.92
+_LUMA = np.array([0.2126, 0.7152, 0.0722])
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str  # "artist", "album" or "feature"
+    text: str  # exact metadata text
+    cap: float  # target cap height, fraction of the side
+    max_lines: int
+    font: FontRef
+
+
+@dataclass
+class Line:
+    role: str
+    text: str  # the exact slice of the metadata shown on this line
+    display: str  # what is drawn: upper-cased for all-caps presets, glyphs no font has removed
+    font: FontFile
+    size: int
+    tracking: float  # extra advance per character, px
+    ink: tuple[int, int, int, int]  # ink box relative to the pen position on the baseline
+    cap_px: float
+    missing: tuple[str, ...] = ()
+    x: int = 0
+    baseline: int = 0
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return (self.x + self.ink[0], self.baseline + self.ink[1], self.x + self.ink[2], self.baseline + self.ink[3])
+
+
+@dataclass
+class Zone:
+    """Where the text block may go: rows top..bottom, anchored at the bottom, top or centre."""
+
+    top: int
+    bottom: int
+    anchor: str  # "bottom", "top" or "center"
+    align: str = "center"
+
+
+@dataclass
+class TextResult:
+    lines: list[Line]
+    colour: tuple[int, int, int]
+    contrast: list[float] = field(default_factory=list)
+    scrim: float = 0.0
+    shadow: bool = False
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+def _simple_script(text: str) -> bool:
+    """Per-character tracking is safe only for scripts without shaping (Latin, Greek, Cyrillic)."""
+    for ch in text:
+        code = ord(ch)
+        if unicodedata.category(ch) == "Mn":
+            return False
+        if code >= 0x0530 and not (0x1E00 <= code <= 0x1FFF or 0x2000 <= code <= 0x206F):
+            return False
+    return True
+
+
+def _pen_positions(display: str, font: FontFile, size: int, tracking: float) -> list[float] | None:
+    if not tracking or not _simple_script(display):
+        return None
+    ft = freetype(font, size)
+    return [ft.getlength(display[:i]) + i * tracking for i in range(len(display))]
+
+
+def measure(display: str, font: FontFile, size: int, tracking: float) -> tuple[int, int, int, int]:
+    """Ink box (left, top, right, bottom) relative to the pen on the baseline."""
+    if not display.strip():
+        return (0, 0, 0, 0)
+    ft = freetype(font, size)
+    positions = _pen_positions(display, font, size, tracking)
+    if positions is None:
+        return ft.getbbox(display, anchor="ls")
+    left = top = 10 ** 9
+    right = bottom = -(10 ** 9)
+    for ch, x in zip(display, positions):
+        if ch.isspace():
+            continue
+        l, t, r, b = ft.getbbox(ch, anchor="ls")
+        left, top, right, bottom = min(left, x + l), min(top, t), max(right, x + r), max(bottom, b)
+    return (int(left), int(top), int(np.ceil(right)), int(bottom))
+
+
+def _display(text: str, caps: bool) -> str:
+    text = unicodedata.normalize("NFC", text)
+    return text.upper() if caps else text
+
+
+def _splits(text: str, count: int) -> list[list[str]]:
+    """Every way to cut the text into `count` lines at spaces (never inside a word)."""
+    spaces = [i for i, ch in enumerate(text) if ch == " " and text[:i].strip() and text[i + 1:].strip()]
+    options = []
+    for cut in combinations(spaces, count - 1):
+        bounds = [-1, *cut, len(text)]
+        parts = [text[bounds[i] + 1:bounds[i + 1]].strip() for i in range(count)]
+        if all(parts):
+            options.append(parts)
+    return options
+
+
+def _make_line(role: Role, text: str, typo: Typography, size: int) -> Line:
+    choice = choose_font(_display(text, typo.caps), role.font)
+    tracking = typo.tracking * size if _simple_script(choice.drawn) else 0.0
+    ink = measure(choice.drawn, choice.font, size, tracking)
+    return Line(role.name, text, choice.drawn, choice.font, size, tracking, ink,
+                cap_height_ratio(choice.font) * size, choice.missing)
+
+
+def _ink_width(line: Line) -> int:
+    return line.ink[2] - line.ink[0]
+
+
+def _largest_fitting(role: Role, parts: list[str], typo: Typography, width: int, ceiling: int) -> int:
+    """Binary search: the largest font size (<= ceiling) at which every line's ink fits the width."""
+    def fits(size: int) -> bool:
+        return all(_ink_width(_make_line(role, p, typo, size)) <= width for p in parts)
+
+    lo, hi = 6, max(6, ceiling)
+    if fits(hi):
+        return hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float = 1.0) -> list[Line]:
+    """Lines for one role: the fewest lines that reach ~85% of the target cap height, balanced by width."""
+    probe = choose_font(_display(role.text, typo.caps), role.font)
+    ceiling = max(6, round(role.cap * scale * side / cap_height_ratio(probe.font)))
+    best: tuple[int, list[str]] | None = None
+    for count in range(1, role.max_lines + 1):
+        options = _splits(role.text, count) if count > 1 else [[role.text.strip()]]
+        if not options:
+            break
+        reference = max(12, ceiling // 4)
+
+        def widest(parts: list[str]) -> int:
+            return max(_ink_width(_make_line(role, p, typo, reference)) for p in parts)
+
+        parts = min(options, key=widest)
+        size = _largest_fitting(role, parts, typo, width, ceiling)
+        if best is None or size > best[0] * 1.15:
+            best = (size, parts)
+        if size >= 0.85 * ceiling:
+            break
+    size, parts = best
+    return [_make_line(role, p, typo, size) for p in parts]
+
+
+# -- layout -------------------------------------------------------------------------------------
+
+def _stack(lines: list[Line]) -> tuple[list[int], int]:
+    """Baseline offsets from the block top, and the block height; leading scales with cap height."""
+    offsets, y = [], 0.0
+    for i, line in enumerate(lines):
+        ascent = max(-line.ink[1], line.cap_px)
+        if i:
+            prev = lines[i - 1]
+            if prev.role == line.role:
+                y += 0.3 * max(prev.cap_px, line.cap_px)
+            else:
+                y += 0.55 * min(prev.cap_px, line.cap_px) + 0.12 * max(prev.cap_px, line.cap_px)
+        y += ascent
+        offsets.append(round(y))
+        y += max(line.ink[3], 0)
+    return offsets, round(y)
+
+
+def layout_text(roles: list[Role], typo: Typography, side: int, zone: Zone) -> list[Line]:
+    """Fit every role, stack the lines and place the block in the zone, shrinking until it fits.
+
+    The role with the largest target is fitted first; the others are then held to at most
+    1/HIERARCHY of its real cap height, so a long title squeezed by the margins never ends up
+    smaller than the line meant to be secondary.
+    """
+    width = round(side * (1 - 2 * MARGIN))
+    dominant = max(roles, key=lambda r: r.cap)
+    scale = 1.0
+    for _ in range(6):
+        fitted = {dominant.name: fit_role(dominant, typo, side, width, scale)}
+        lead_cap = max((line.cap_px for line in fitted[dominant.name] if line.display.strip()), default=0.0)
+        for role in roles:
+            if role is dominant:
+                continue
+            held = role.cap * scale
+            if lead_cap:
+                held = min(held, lead_cap / HIERARCHY / side)
+            fitted[role.name] = fit_role(replace(role, cap=held), typo, side, width)
+        lines = [line for role in roles if role.text.strip() for line in fitted[role.name]]
+        offsets, height = _stack(lines)
+        if height <= zone.bottom - zone.top:
+            break
+        scale *= max(0.6, (zone.bottom - zone.top) / height * 0.98)
+    if zone.anchor == "bottom":
+        top = max(zone.top, zone.bottom - height)
+    elif zone.anchor == "top":
+        top = zone.top
+    else:
+        top = max(zone.top, (zone.top + zone.bottom - height) // 2)
+    left_edge = round(side * MARGIN)
+    for line, offset in zip(lines, offsets):
+        line.baseline = top + offset
+        ink_w = line.ink[2] - line.ink[0]
+        start = left_edge if zone.align == "left" else (side - ink_w) // 2
+        line.x = start - line.ink[0]
+    return lines
+
+
+# -- colour and contrast ------------------------------------------------------------------------
+
+def relative_luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance per pixel (or of one colour), 0..1."""
+    return _SRGB_TO_LINEAR[np.asarray(rgb, dtype=np.uint8)] @ _LUMA
+
+
+def contrast_ratio(a: float, b: float) -> float:
+    high, low = max(a, b), min(a, b)
+    return (high + 0.05) / (low + 0.05)
+
+
+def worst_contrast(text_lum: float, lums: np.ndarray) -> float:
+    """Contrast against the 10th/90th percentile background pixels, whichever is closer to the text."""
+    if lums.size == 0:
+        return 21.0
+    p10, p90 = np.percentile(lums, (10, 90))
+    if p10 <= text_lum <= p90:
+        return 1.0
+    return float(contrast_ratio(text_lum, p90 if text_lum > p90 else p10))
+
+
+class LuminanceMap:
+    """Quarter-size luminance of the canvas, for sampling what lies under each text box."""
+
+    def __init__(self, rgb: np.ndarray):
+        self.factor = 4
+        side = rgb.shape[0]
+        small = cv2.resize(rgb, (side // self.factor, side // self.factor), interpolation=cv2.INTER_AREA)
+        self.lum = relative_luminance(small)
+
+    def under(self, box: tuple[int, int, int, int], pad: int = 0) -> np.ndarray:
+        f = self.factor
+        x0, y0, x1, y1 = ((box[0] - pad) // f, (box[1] - pad) // f, -(-(box[2] + pad) // f), -(-(box[3] + pad) // f))
+        h, w = self.lum.shape
+        return self.lum[max(0, y0):min(h, y1), max(0, x0):min(w, x1)].ravel()
+
+
+def choose_colour(candidates: list[tuple[int, int, int]], samples: list[np.ndarray]) -> tuple[tuple, float]:
+    """The first candidate (the palette's ink first) reaching MIN_CONTRAST on every line as it stands.
+
+    When none does, keep the ink colour: a scrim will make room for it, which looks designed,
+    where swapping to whichever colour scores least badly usually looks accidental.
+    """
+    first = None
+    for colour in candidates:
+        lum = float(relative_luminance(np.array(colour)))
+        score = min(worst_contrast(lum, s) for s in samples)
+        first = first or (colour, score)
+        if score >= MIN_CONTRAST:
+            return colour, score
+    return first
+
+
+def scrim_strength(text_lum: float, samples: list[np.ndarray]) -> float:
+    """How much to darken (light text) or lighten (dark text) the area so the worst pixel reaches 4.5:1."""
+    goal = MIN_CONTRAST * 1.1  # aim a little past the minimum: the scrim's soft edge costs some
+    if text_lum > 0.4:  # darken: the 90th percentile must drop to this luminance
+        target = (text_lum + 0.05) / goal - 0.05
+        worst = max(float(np.percentile(s, 90)) for s in samples if s.size)
+        if worst <= target:
+            return 0.0
+        return float(np.clip(1.0 - (max(target, 1e-3) / worst) ** (1 / 2.2), 0.0, 0.85))
+    target = goal * (text_lum + 0.05) - 0.05
+    worst = min(float(np.percentile(s, 10)) for s in samples if s.size)
+    if worst >= target:
+        return 0.0
+    lift = (1 - target ** (1 / 2.2)) / max(1e-3, 1 - worst ** (1 / 2.2))
+    return float(np.clip(1.0 - lift, 0.0, 0.85))
+
+
+def apply_scrim(rgb: np.ndarray, box: tuple[int, int, int, int], strength: float, *, darken: bool) -> None:
+    """A soft-edged rectangle of darkening (or lightening), in place; edges fade over ~6% of the side."""
+    side = rgb.shape[0]
+    f = 8
+    small = np.zeros((side // f, side // f), np.float32)
+    x0, y0, x1, y1 = (max(0, v // f) for v in box)
+    small[y0:max(y0 + 1, y1), x0:max(x0 + 1, x1)] = 1.0
+    small = cv2.GaussianBlur(small, (0, 0), side * 0.035 / f)
+    mask = cv2.resize(small, (side, side), interpolation=cv2.INTER_LINEAR)
+    rows = np.flatnonzero(mask.max(axis=1) > 1 / 255)
+    if rows.size == 0:
+        return
+    r0, r1 = rows[0], rows[-1] + 1
+    factor = np.clip(255.0 * (1.0 - strength * mask[r0:r1]) + 0.5, 0, 255).astype(np.uint8)
+    factor = cv2.cvtColor(factor, cv2.COLOR_GRAY2RGB)
+    region = rgb[r0:r1]
+    if darken:
+        region[...] = cv2.multiply(region, factor, scale=1 / 255)
+    else:
+        region[...] = 255 - cv2.multiply(255 - region, factor, scale=1 / 255)
+
+
+# -- drawing ------------------------------------------------------------------------------------
+
+def _glyph_mask(line: Line, pad: int) -> tuple[np.ndarray, int, int]:
+    """The line's coverage (uint8) in a box padded by `pad`, and the box's canvas origin."""
+    l, t, r, b = line.ink
+    width, height = r - l + 2 * pad, b - t + 2 * pad
+    image = Image.new("L", (max(1, width), max(1, height)), 0)
+    draw = ImageDraw.Draw(image)
+    ft = freetype(line.font, line.size)
+    origin_x, origin_y = pad - l, pad - t
+    positions = _pen_positions(line.display, line.font, line.size, line.tracking)
+    if positions is None:
+        draw.text((origin_x, origin_y), line.display, font=ft, fill=255, anchor="ls")
+    else:
+        for ch, x in zip(line.display, positions):
+            if not ch.isspace():
+                draw.text((origin_x + x, origin_y), ch, font=ft, fill=255, anchor="ls")
+    return np.asarray(image), line.x + l - pad, line.baseline + t - pad
+
+
+def _blend_colour(rgb: np.ndarray, mask: np.ndarray, x0: int, y0: int, colour, opacity: float = 1.0) -> None:
+    side = rgb.shape[0]
+    h, w = mask.shape
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(side, x0 + w), min(side, y0 + h)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return
+    alpha = mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0].astype(np.float32) * (opacity / 255.0)
+    fill = np.empty((cy1 - cy0, cx1 - cx0, 3), np.uint8)
+    fill[:] = colour
+    rgb[cy0:cy1, cx0:cx1] = blend(rgb[cy0:cy1, cx0:cx1], fill, alpha)
+
+
+def draw_lines(rgb: np.ndarray, lines: list[Line], colour: tuple[int, int, int], shadow: bool) -> None:
+    side = rgb.shape[0]
+    for line in lines:
+        if not line.display.strip():
+            continue
+        blur = max(1.0, line.cap_px * 0.06)
+        mask, x0, y0 = _glyph_mask(line, pad=int(blur * 3) + 2)
+        if shadow:
+            soft = cv2.GaussianBlur(mask, (0, 0), blur)
+            drop = max(1, round(side * 0.002))
+            _blend_colour(rgb, soft, x0 + drop // 2, y0 + drop, (0, 0, 0), 0.55)
+        _blend_colour(rgb, mask, x0, y0, colour)
