@@ -105,6 +105,18 @@ RENDER_JOB_RETRIES = envint("RENDER_JOB_RETRIES", 2, minimum=0, maximum=10)
 # A task still PENDING or GENERATING this long after it was created is failed by the sweep and its credits released.
 TASK_DEADLINE_SECONDS = envint("TASK_DEADLINE_SECONDS", 1800, minimum=30)
 
+# The Sentinel (QA): how many times a failing image is regenerated with a new seed (2 -> at most 3 renders),
+# how long a "review" image may wait for staff, what happens then ("reject" releases, "approve" charges),
+# and whether Tesseract checks the text (off only where the binary can't be installed).
+QA_MAX_ATTEMPTS = envint("QA_MAX_ATTEMPTS", 2, minimum=0, maximum=5)
+REVIEW_TIMEOUT_SECONDS = envint("REVIEW_TIMEOUT_SECONDS", 24 * 3600, minimum=60)
+REVIEW_TIMEOUT_RULE = envstr("REVIEW_TIMEOUT_RULE", "reject")
+if REVIEW_TIMEOUT_RULE not in ("reject", "approve"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"REVIEW_TIMEOUT_RULE must be 'reject' or 'approve', not {REVIEW_TIMEOUT_RULE!r}")
+QA_OCR = envbool("QA_OCR", True)
+
 # Seconds between callback attempts (API.md): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 24 h.
 CALLBACK_RETRY_SCHEDULE = [
     int(s) for s in envstr("CALLBACK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,86400").split(",")

@@ -3,6 +3,9 @@
 from rq import cron
 
 from generation.jobs import sweep_stuck_tasks
+from generation.review import sweep_review_timeouts
 
 # Tasks whose job was lost (Redis flushed, every retry died) are failed and their credits released.
 cron.register(sweep_stuck_tasks, queue_name="callbacks", interval=300)
+# Reviews nobody decided within REVIEW_TIMEOUT_SECONDS are decided by REVIEW_TIMEOUT_RULE.
+cron.register(sweep_review_timeouts, queue_name="callbacks", interval=600)

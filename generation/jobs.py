@@ -14,7 +14,8 @@ from rq import Retry
 from billing import ledger
 from generation import engine, files
 from generation.callbacks import enqueue_delivery
-from generation.models import CoverImage, CoverTask, TaskStatus
+from generation.engine import sentinel
+from generation.models import CoverImage, CoverTask, TaskStatus, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,18 @@ def plain(value):
     return value
 
 
-def spec_for(task: CoverTask, index: int, photo) -> engine.CoverSpec:
+RESEED_STEP = 1_000_003  # a regeneration's seed offset: far from the next image's seed (base + index)
+
+
+def spec_for(task: CoverTask, index: int, photo, attempt: int = 0) -> engine.CoverSpec:
+    """The spec of image `index`; a regeneration (attempt > 0) gets a new seed, still reproducible from the base."""
     p = task.params
     variant = p.get("variant_lock") or engine.VARIANTS[index % len(engine.VARIANTS)]
     base_seed = p.get("seed")
-    seed = (base_seed + index) if base_seed is not None else random.SystemRandom().randrange(2**31)
+    if base_seed is not None:
+        seed = (base_seed + index + attempt * RESEED_STEP) % 2**63
+    else:
+        seed = random.SystemRandom().randrange(2**31)
     return engine.CoverSpec(
         genre=task.genre, artist=p["text_artist"], album=p["text_album"], feature=p.get("text_feature") or None,
         variant=variant, size=p.get("size", 3000), seed=seed, output_format=p.get("output_format", "png"),
@@ -56,29 +64,81 @@ def spec_for(task: CoverTask, index: int, photo) -> engine.CoverSpec:
     )
 
 
+def known_hashes(task: CoverTask) -> list[tuple[str, str | None]]:
+    """(pHash, colour signature) of the organisation's delivered covers of other releases.
+
+    The task's own family (its parent and the parent's other variations) is left out: a variation is
+    meant to look like its parent.
+    """
+    root = task.parent_id or task.id
+    rows = (CoverImage.objects.filter(task__organization_id=task.organization_id, passed=True)
+            .exclude(phash="").exclude(task_id__in=[task.id, root]).exclude(task__parent_id=root)
+            .values_list("phash", "qa__values__colour_signature"))
+    return list(rows)
+
+
+def render_checked(task: CoverTask, index: int, photo, known) -> tuple[engine.CoverSpec, engine.RenderResult, dict,
+                                                                        int]:
+    """Render image `index`, regenerating with a new seed while the Sentinel fails it; the last attempt counts."""
+    texts = {"artist": task.params["text_artist"], "album": task.params["text_album"],
+             "feature": task.params.get("text_feature") or None}
+    attempts = 1 + settings.QA_MAX_ATTEMPTS
+    history = []
+    for attempt in range(attempts):
+        spec = spec_for(task, index, photo, attempt)
+        result = engine.render(spec)
+        qa = sentinel.check(result, result.measurements, requested_size=spec.size, texts=texts,
+                            known_hashes=known, ocr=settings.QA_OCR)
+        history.append({"seed": spec.seed, "verdict": qa["verdict"],
+                        "failed": sorted(k for k, v in qa["checks"].items() if v == "fail")})
+        if qa["verdict"] != Verdict.FAIL:
+            break
+    qa["attempts"] = history
+    return spec, result, qa, len(history)
+
+
 def render_task(task_id: str) -> str:
     with transaction.atomic():
         task = CoverTask.objects.select_for_update().get(pk=task_id)
-        if task.is_terminal:
+        if task.is_terminal or task.status == TaskStatus.REVIEW:
             return task.status  # a duplicate or late job: nothing to do
         task.images.all().delete()  # a retried job starts over
         task.start()
     photo = engine.load_photo(files.read(task.source_path)) if task.source_path else None
-    passed = 0
+    known = known_hashes(task)
     for index in range(task.count):
-        spec = spec_for(task, index, photo)
-        result = engine.render(spec)
-        qa = engine.basic_qa(result, requested_size=spec.size)
+        spec, result, qa, attempts = render_checked(task, index, photo, known)
         ext = "jpg" if result.format == "jpeg" else "png"
         path = files.save(f"covers/{task.organization_id}/{task.id}/{index}.{ext}", result.data)
         CoverImage.objects.create(
             task=task, index=index, variant=spec.variant, seed=spec.seed, format=result.format,
             width=result.width, height=result.height, bytes=len(result.data), storage_path=path,
-            filename=result.filename, passed=bool(qa["passed"]), qa=plain(qa), measurements=plain(result.measurements),
+            filename=result.filename, passed=qa["verdict"] == Verdict.PASS, verdict=qa["verdict"],
+            attempts=attempts, phash=qa["values"].get("phash", ""), qa=plain(qa),
+            measurements=plain(result.measurements),
         )
-        passed += qa["passed"]
-    finish_task(task_id, passed)
+    settle_render(task_id)
     return "done"
+
+
+def settle_render(task_id: str) -> None:
+    """After rendering: charge what passed, release what failed; the task ends, or waits in REVIEW for staff."""
+    with transaction.atomic():
+        task = CoverTask.objects.select_for_update().select_related("organization").get(pk=task_id)
+        if task.status != TaskStatus.GENERATING:
+            return
+        verdicts = list(task.images.values_list("verdict", flat=True))
+        passed = verdicts.count(Verdict.PASS)
+        review = verdicts.count(Verdict.REVIEW)
+        if not review:
+            finish_task(task_id, passed)
+            return
+        failed = task.credits_held - passed - review
+        if passed:
+            ledger.charge(task.organization, passed, task)
+        if failed > 0:
+            ledger.release(task.organization, failed, task)
+        task.await_review(held=review, charged=passed)  # the callback waits for the last staff decision
 
 
 def finish_task(task_id: str, passed: int) -> None:

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -94,9 +95,25 @@ class CoverTask(models.Model):
             fields.update(error_code=531, error_message="No cover passed quality checks; credits released.")
         self._move(status, **fields)
 
+    def await_review(self, held: int, charged: int) -> None:
+        """Some images wait for staff: their credits stay held; the rest are already charged or released."""
+        self._move(TaskStatus.REVIEW, credits_held=held, credits_charged=charged)
+
     def fail(self, message: str, code: int = 531) -> None:
         self._move(TaskStatus.FAILED, completed_at=timezone.now(), credits_held=0, error_code=code,
                    error_message=message[:500])
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass"
+    REVIEW = "review"
+    FAIL = "fail"
+
+
+class Decision(models.TextChoices):
+    PENDING = ""
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
 class CoverImage(models.Model):
@@ -113,6 +130,16 @@ class CoverImage(models.Model):
     passed = models.BooleanField(default=False)
     qa = models.JSONField(default=dict)
     measurements = models.JSONField(default=dict)
+    # The Sentinel's verdict on the final attempt; `attempts` counts the renders it took (regenerations + 1).
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, default=Verdict.FAIL, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    phash = models.CharField(max_length=16, blank=True, db_index=True)
+    # Staff review of a "review" verdict; an approved image counts as passed.
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=200, blank=True)
     # The artist's verdict through POST /api/v1/cover/{taskId}/feedback (None until given).
     accepted = models.BooleanField(null=True, blank=True)
     feedback_reason = models.CharField(max_length=500, blank=True)
@@ -124,6 +151,19 @@ class CoverImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}#{self.index} {self.variant}"
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.verdict == Verdict.REVIEW and self.decision == Decision.PENDING
+
+
+class ReviewImage(CoverImage):
+    """The staff review queue in the admin: the images whose verdict is "review"."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "image to review"
+        verbose_name_plural = "QA review queue"
 
 
 class CallbackDelivery(models.Model):

@@ -20,6 +20,10 @@ def image_data(image) -> dict:
         "bytes": image.bytes,
         "seed": image.seed,
         "qa": image.qa,
+        "verdict": image.verdict,
+        "attempts": image.attempts,
+        "review": {"decision": image.decision, "reviewedAt": _iso(image.reviewed_at)} if image.verdict == "review"
+        else None,
         "accepted": image.accepted,
     }
 

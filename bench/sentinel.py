@@ -1,0 +1,90 @@
+"""Render the contact-sheet set (every genre x variant x {astronaut, coffee, no photo}) and run the Sentinel on it.
+
+Prints the first-attempt pass rate, every cover that did not pass and why, and each check's median time
+against the median render time.
+
+    .venv/bin/python bench/sentinel.py [--size 3000] [--genres hiphop,edm] [--no-ocr]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.contact_sheet import SAMPLES, photos  # noqa: E402
+from generation import engine  # noqa: E402
+from generation.engine import sentinel  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=3000)
+    parser.add_argument("--genres", default=",".join(engine.GENRES))
+    parser.add_argument("--variants", default="artist,background,text")
+    parser.add_argument("--format", default="png")
+    parser.add_argument("--no-ocr", action="store_true")
+    args = parser.parse_args()
+    sources = photos()
+    verdicts: Counter = Counter()
+    per_check: Counter = Counter()
+    render_ms, timings, hashes, lows = [], {}, [], {}
+    started = time.monotonic()
+    for genre in [g for g in args.genres.split(",") if g]:
+        artist, album, feature = SAMPLES.get(genre, ("NOVA", "STILL STANDING", None))
+        for col, (name, variant) in enumerate((n, v) for n in sources for v in args.variants.split(",")):
+            spec = engine.CoverSpec(genre=genre, artist=artist, album=album, feature=feature, variant=variant,
+                                    size=args.size, seed=11 + col, output_format=args.format, photo=sources[name],
+                                    explicit=(genre == "hiphop" and variant == "artist"))
+            t0 = time.perf_counter()
+            result = engine.render(spec)
+            render_ms.append((time.perf_counter() - t0) * 1000)
+            texts = {"artist": artist, "album": album, "feature": feature}
+            qa = sentinel.check(result, result.measurements, requested_size=args.size, texts=texts,
+                                ocr=not args.no_ocr)
+            hashes.append((f"{genre}/{name}/{variant}", qa["values"]["phash"], qa["values"]["colour_signature"]))
+            verdicts[qa["verdict"]] += 1
+            for key, ms in qa["timings_ms"].items():
+                timings.setdefault(key, []).append(ms)
+            bad = {k: v for k, v in qa["checks"].items() if v in ("review", "fail")}
+            for k in qa["values"]:
+                if k.startswith("legibility") or k in ("sharpness", "pixelation", "border", "focal_ratio", "blank_std"):
+                    lows.setdefault(k, []).append(qa["values"][k])
+            for k, v in bad.items():
+                per_check[(k, v)] += 1
+            if bad:
+                shown = {k: qa["values"].get(k, qa["values"].get(k + "_ratio")) for k in bad}
+                print(f"  {genre:10} {name:9} {variant:10} {qa['verdict']:6} {bad} {shown} "
+                      f"{qa['values'].get('ocr_read', '')}", flush=True)
+    total = sum(verdicts.values())
+    print(f"\n{total} covers at {args.size}px in {time.monotonic() - started:.0f}s")
+    print(f"first-attempt pass rate: {verdicts['pass'] / total:.1%}  ({dict(verdicts)})")
+    print("non-passing checks:", dict(per_check))
+    for k, vs in lows.items():
+        vs = sorted(vs)
+        print(f"  {k:18} min {vs[0]:8.3f}  5th {vs[len(vs) // 20]:8.3f}  median {vs[len(vs) // 2]:8.3f}  "
+              f"max {vs[-1]:8.3f}")
+    median_render = statistics.median(render_ms)
+    print(f"median render: {median_render:.0f} ms")
+    for key, values in timings.items():
+        med = statistics.median(values)
+        print(f"  {key:18} median {med:7.1f} ms  p95 {sorted(values)[int(len(values) * 0.95) - 1]:7.1f} ms  "
+              f"= {med / median_render:6.1%} of render")
+    flagged = Counter()
+    for a in hashes:
+        # Reuse is judged across releases: compare with the other genres' covers (another title), not the same one's.
+        others = [(b[1], b[2]) for b in hashes if b[0].split("/")[0] != a[0].split("/")[0]]
+        verdict, values = sentinel.reuse(int(a[1], 16), a[2], others)
+        flagged[verdict] += 1
+        if verdict != "pass":
+            print("  reuse", verdict, a[0], values)
+    print(f"reuse among the set's distinct covers: {dict(flagged)}")
+
+
+if __name__ == "__main__":
+    main()
