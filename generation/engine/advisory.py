@@ -29,14 +29,14 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, int], f
     width, height = x1 - x0, y1 - y0
     size = max(6, int(height * cap / 0.7))
     while size > 6:
-        l, t, r, b = freetype(font_file, size).getbbox(text, anchor="ls")
-        if r - l <= width and -t <= height * cap:
+        left, top, right, _ = freetype(font_file, size).getbbox(text, anchor="ls")
+        if right - left <= width and -top <= height * cap:
             break
         size -= 1
     font = freetype(font_file, size)
-    l, t, r, b = font.getbbox(text, anchor="ls")
+    left, _, right, _ = font.getbbox(text, anchor="ls")
     cap_top = font.getbbox("H", anchor="ls")[1]
-    x = x0 + (width - (r - l)) / 2 - l
+    x = x0 + (width - (right - left)) / 2 - left
     baseline = y0 + (height - (-cap_top)) / 2 - cap_top
     draw.text((x, baseline), text, font=font, fill=fill, anchor="ls")
 

@@ -125,11 +125,14 @@ def place_fade(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone) ->
     return Placement(box, _face_on_canvas(face, photo.shape, window, box), "fade")
 
 
-def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
-    """A wide Gaussian blur computed at quarter size (the result is smooth anyway)."""
+def soft_blur(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """A wide Gaussian blur computed at reduced size (the result is smooth anyway): shadows, glows."""
+    factor = int(max(1, min(4, sigma // 3)))
+    if factor == 1:
+        return cv2.GaussianBlur(mask, (0, 0), sigma)
     h, w = mask.shape
-    small = cv2.resize(mask, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4), (w, h), interpolation=cv2.INTER_LINEAR)
+    small = cv2.resize(mask, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _rounded_rect_mask(w: int, h: int, radius: float, feather: float = 1.0) -> np.ndarray:
@@ -160,7 +163,7 @@ def place_card(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, rn
     sx0, sy0 = x0 - shadow_pad, y0 - shadow_pad + round(size * 0.012)
     shadow = np.zeros((h + 2 * shadow_pad, w + 2 * shadow_pad), np.float32)
     shadow[shadow_pad:shadow_pad + h, shadow_pad:shadow_pad + w] = _rounded_rect_mask(w, h, radius)
-    shadow = _soft(shadow, size * 0.015) * 0.6
+    shadow = soft_blur(shadow, size * 0.015) * 0.6
     blend_mask(canvas, np.zeros((*shadow.shape, 3), np.uint8), shadow, sx0, sy0)
     blend_mask(canvas, card, _rounded_rect_mask(w, h, radius), x0, y0)
     box = (x0, y0, x0 + w, y0 + h)
@@ -181,7 +184,7 @@ def place_circle(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, 
     r = np.sqrt(coords[:, None] ** 2 + coords[None, :] ** 2)
     line = size * 0.004
     ring_mask = np.clip(line / 2 - np.abs(r - d / 2 - line * 1.5) + 0.5, 0, 1)
-    glow = _soft(ring_mask, size * 0.008) * 0.8
+    glow = soft_blur(ring_mask, size * 0.008) * 0.8
     colour = np.empty((span, span, 3), np.uint8)
     colour[:] = (ring * 255).astype(np.uint8)
     blend_mask(canvas, colour, np.clip(ring_mask + glow, 0, 1), x0 - pad, y0 - pad)

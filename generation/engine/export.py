@@ -16,12 +16,21 @@ from PIL import Image
 from .photo import srgb_profile
 from .spec import MAX_BYTES
 
-PNG_SMOOTHING = (0.0, 0.6, 1.0, 1.6)  # Gaussian sigmas tried in turn while a PNG is over the limit
+# (Gaussian sigma, the largest first-try overshoot it usually cures): tried in turn while a PNG is
+# over the limit, skipping the ones too weak for how far over the first try was.
+PNG_SMOOTHING = ((0.6, 1.12), (1.0, 1.4), (1.6, 1.8), (2.5, float("inf")))
 
 
 @lru_cache(maxsize=1)
 def srgb_icc() -> bytes:
-    return srgb_profile().tobytes()
+    """The sRGB profile with its creation date pinned, so the same spec gives the same bytes every day.
+
+    LittleCMS stamps the current time into the header (bytes 24-35); the profile ID (84-99) is left
+    zero ("not computed"), so pinning the date keeps the profile valid.
+    """
+    data = bytearray(srgb_profile().tobytes())
+    data[24:36] = struct.pack(">6H", 2024, 1, 1, 0, 0, 0)
+    return bytes(data)
 
 
 def encode(rgb: np.ndarray, output_format: str, jpeg_quality: int = 92,
@@ -44,12 +53,17 @@ def encode(rgb: np.ndarray, output_format: str, jpeg_quality: int = 92,
             if len(data) < MAX_BYTES or quality <= 60:
                 return data, {"attempts": attempts}
             quality -= 8
-    for sigma in PNG_SMOOTHING:
-        candidate = rgb if sigma == 0 else _smoothed(rgb, sigma, protect)
-        data = encode_png(candidate, 1, 3)
-        attempts.append({"smoothing": sigma, "bytes": len(data)})
+    data = encode_png(rgb, 1, 3)
+    attempts.append({"smoothing": 0.0, "bytes": len(data)})
+    # Start at the smoothing the overshoot calls for (each try costs a full encode), then go stronger.
+    overshoot = len(data) / MAX_BYTES
+    for sigma, cures_up_to in PNG_SMOOTHING:
         if len(data) < MAX_BYTES:
             break
+        if overshoot > cures_up_to:
+            continue
+        data = encode_png(_smoothed(rgb, sigma, protect), 1, 3)
+        attempts.append({"smoothing": sigma, "bytes": len(data)})
     return data, {"attempts": attempts}
 
 
@@ -92,8 +106,18 @@ def _save(image: Image.Image, fmt: str, **options) -> bytes:
     return buffer.getvalue()
 
 
+# Latin letters that Unicode does not decompose into a base letter plus an accent.
+_LATIN_LETTERS = str.maketrans({"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ß": "ss", "đ": "d", "Đ": "D",
+                                "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "œ": "oe",
+                                "Œ": "OE", "ı": "i"})
+
+
 def _filename_part(text: str, limit: int = 60) -> str:
-    """Accents folded to ASCII where they can be; anything but letters, digits, '-', '.' becomes '_'."""
+    """Accents folded to ASCII where they can be; anything but letters, digits, '-', '.' becomes '_'.
+
+    Other scripts are kept as they are (坂本龍一 stays), since \\w matches their letters.
+    """
+    text = text.translate(_LATIN_LETTERS)
     folded = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     safe = re.sub(r"[^\w.-]+", "_", folded, flags=re.UNICODE).strip("._")
     safe = re.sub(r"_+", "_", safe)

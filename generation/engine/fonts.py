@@ -35,7 +35,8 @@ def package_font(ref: FontRef) -> FontFile:
     """Path of a font shipped inside a PyPI font package, located through importlib."""
     spec = importlib.util.find_spec(ref.package)
     if spec is None or not spec.submodule_search_locations:
-        raise FontMissing(f"font package {ref.package!r} is not installed; pip install {ref.package.replace('_', '-')}")
+        install = ref.package.replace("_", "-")
+        raise FontMissing(f"font package {ref.package!r} is not installed; pip install {install}")
     path = Path(next(iter(spec.submodule_search_locations))) / "files" / ref.filename
     if not path.is_file():
         raise FontMissing(f"{ref.filename} not found in package {ref.package!r} (looked in {path.parent})")

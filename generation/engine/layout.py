@@ -8,8 +8,22 @@ from .advisory import draw_advisory, label_box
 from .composite import Placement
 from .presets import GenrePreset
 from .spec import CoverSpec
-from .typeset import MARGIN, MIN_CONTRAST, Line, LuminanceMap, Role, TextResult, Zone, apply_scrim, choose_colour
-from .typeset import draw_lines, layout_text, relative_luminance, scrim_strength, worst_contrast
+from .typeset import (
+    MARGIN,
+    MIN_CONTRAST,
+    Line,
+    LuminanceMap,
+    Role,
+    TextResult,
+    Zone,
+    apply_scrim,
+    choose_colour,
+    draw_lines,
+    layout_text,
+    relative_luminance,
+    scrim_strength,
+    worst_contrast,
+)
 
 # Target cap heights (fraction of the side). The dominant line reads at 56 px (about 1/10 of the side);
 # the secondary lines are 2-3 times smaller, as COVER-CRAFT asks.
@@ -60,11 +74,11 @@ def _scrim_box(lines: list[Line], zone: Zone, side: int) -> tuple[int, int, int,
     boxes = [line.box for line in lines]
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    pad = round(side * 0.05)
+    pad = round(side * 0.09)
     if zone.anchor == "bottom":
-        return (-side, y0 - pad, 2 * side, 2 * side)  # a fade from the block to the bottom edge
+        return (-side, y0 - pad // 2, 2 * side, 2 * side)  # a fade from the block to the bottom edge
     if zone.anchor == "top":
-        return (-side, -side, 2 * side, y1 + pad)
+        return (-side, -side, 2 * side, y1 + pad // 2)
     return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
@@ -88,7 +102,9 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
         strength = scrim_strength(text_lum, samples) if visible else 0.0
         if strength <= 0.02:
             break
-        apply_scrim(rgb, _scrim_box(visible, zone, side), strength, darken=text_lum > 0.4)
+        # A centred block gets a much wider, rounder falloff so the scrim never reads as a box.
+        softness = 0.09 if zone.anchor == "center" else 0.035
+        apply_scrim(rgb, _scrim_box(visible, zone, side), strength, darken=text_lum > 0.4, softness=softness)
         strength_total = 1 - (1 - strength_total) * (1 - strength)
         luminance = LuminanceMap(rgb)
         samples = [luminance.under(line.box, pad) for line in visible]
@@ -98,7 +114,7 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
 
     measurements = {
         "zone": {"top": zone.top, "bottom": zone.bottom, "anchor": zone.anchor, "align": zone.align},
-        "text_colour": "#%02x%02x%02x" % colour,
+        "text_colour": "#{:02x}{:02x}{:02x}".format(*colour),
         "contrast_before_scrim": round(before, 2),
         "contrast": contrast,
         "contrast_ok": all(c >= MIN_CONTRAST for c in contrast),

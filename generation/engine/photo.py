@@ -171,4 +171,5 @@ def _detect(gray: np.ndarray) -> tuple[float, float, float, float] | None:
     if not found:
         return None
     best = max(found, key=lambda f: f["width"] * f["height"])
-    return (best["c"] / sw, best["r"] / sh, (best["c"] + best["width"]) / sw, (best["r"] + best["height"]) / sh)
+    x0, y0 = best["c"], best["r"]
+    return (x0 / sw, y0 / sh, (x0 + best["width"]) / sw, (y0 + best["height"]) / sh)

@@ -112,9 +112,11 @@ def place_subject(c: Canvas) -> None:
         if variant == "artist":
             placement = composite.place_fade(c.rgb, c.photo, c.face, tone)
         elif variant == "background":
-            placement = composite.place_card(c.rgb, c.photo, c.face, tone, c.rng("layout"), compact=c.spec.explicit)
+            placement = composite.place_card(c.rgb, c.photo, c.face, tone, c.rng("layout"),
+                                             compact=c.spec.explicit)
         else:
-            placement = composite.place_circle(c.rgb, c.photo, c.face, tone, c.palette[2], compact=c.spec.explicit)
+            placement = composite.place_circle(c.rgb, c.photo, c.face, tone, c.palette[2],
+                                               compact=c.spec.explicit)
     c.placement = placement
     c.measurements["subject"] = {"box": list(placement.box), "shape": placement.shape,
                                  "face_box": list(placement.face) if placement.face else None}
@@ -129,7 +131,8 @@ def typeset(c: Canvas) -> None:
     c.measurements.update(details)
     c.measurements["text_boxes"] = [list(line.box) for line in text.lines if line.display.strip()]
     c.measurements["lines"] = [
-        {"role": line.role, "text": line.text, "display": line.display, "font": line.font.path.rsplit("/", 1)[-1],
+        {"role": line.role, "text": line.text, "display": line.display,
+         "font": line.font.path.rsplit("/", 1)[-1],
          "size_px": line.size, "cap_px": round(line.cap_px, 1), "box": list(line.box)}
         for line in text.lines
     ]

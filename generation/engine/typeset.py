@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .composite import blend
+from .composite import blend, soft_blur
 from .fonts import FontFile, cap_height_ratio, choose_font, freetype
 from .presets import FontRef, Typography
 
@@ -52,7 +52,8 @@ class Line:
 
     @property
     def box(self) -> tuple[int, int, int, int]:
-        return (self.x + self.ink[0], self.baseline + self.ink[1], self.x + self.ink[2], self.baseline + self.ink[3])
+        left, top, right, bottom = self.ink
+        return (self.x + left, self.baseline + top, self.x + right, self.baseline + bottom)
 
 
 @dataclass
@@ -104,16 +105,20 @@ def measure(display: str, font: FontFile, size: int, tracking: float) -> tuple[i
         return ft.getbbox(display, anchor="ls")
     left = top = 10 ** 9
     right = bottom = -(10 ** 9)
-    for ch, x in zip(display, positions):
+    for ch, x in zip(display, positions, strict=True):
         if ch.isspace():
             continue
-        l, t, r, b = ft.getbbox(ch, anchor="ls")
-        left, top, right, bottom = min(left, x + l), min(top, t), max(right, x + r), max(bottom, b)
+        ch_left, ch_top, ch_right, ch_bottom = ft.getbbox(ch, anchor="ls")
+        left, top = min(left, x + ch_left), min(top, ch_top)
+        right, bottom = max(right, x + ch_right), max(bottom, ch_bottom)
     return (int(left), int(top), int(np.ceil(right)), int(bottom))
 
 
 def _display(text: str, caps: bool) -> str:
+    """What is drawn for a piece of metadata: NFC-composed, tabs and newlines shown as spaces
+    (a font's glyph for a control character is a box), upper-cased for all-caps presets."""
     text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return text.upper() if caps else text
 
 
@@ -169,7 +174,7 @@ def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float =
             break
         reference = max(12, ceiling // 4)
 
-        def widest(parts: list[str]) -> int:
+        def widest(parts: list[str], reference: int = reference) -> int:
             return max(_ink_width(_make_line(role, p, typo, reference)) for p in parts)
 
         parts = min(options, key=widest)
@@ -233,7 +238,7 @@ def layout_text(roles: list[Role], typo: Typography, side: int, zone: Zone) -> l
     else:
         top = max(zone.top, (zone.top + zone.bottom - height) // 2)
     left_edge = round(side * MARGIN)
-    for line, offset in zip(lines, offsets):
+    for line, offset in zip(lines, offsets, strict=True):
         line.baseline = top + offset
         ink_w = line.ink[2] - line.ink[0]
         start = left_edge if zone.align == "left" else (side - ink_w) // 2
@@ -274,7 +279,8 @@ class LuminanceMap:
 
     def under(self, box: tuple[int, int, int, int], pad: int = 0) -> np.ndarray:
         f = self.factor
-        x0, y0, x1, y1 = ((box[0] - pad) // f, (box[1] - pad) // f, -(-(box[2] + pad) // f), -(-(box[3] + pad) // f))
+        x0, y0 = (box[0] - pad) // f, (box[1] - pad) // f
+        x1, y1 = -(-(box[2] + pad) // f), -(-(box[3] + pad) // f)  # rounded up
         h, w = self.lum.shape
         return self.lum[max(0, y0):min(h, y1), max(0, x0):min(w, x1)].ravel()
 
@@ -312,20 +318,23 @@ def scrim_strength(text_lum: float, samples: list[np.ndarray]) -> float:
     return float(np.clip(1.0 - lift, 0.0, 0.85))
 
 
-def apply_scrim(rgb: np.ndarray, box: tuple[int, int, int, int], strength: float, *, darken: bool) -> None:
-    """A soft-edged rectangle of darkening (or lightening), in place; edges fade over ~6% of the side."""
+def apply_scrim(rgb: np.ndarray, box: tuple[int, int, int, int], strength: float, *, darken: bool,
+                softness: float = 0.035) -> None:
+    """A soft-edged rectangle of darkening (or lightening), in place; `softness` is the blur sigma
+    as a fraction of the side (edges fade over about twice that)."""
     side = rgb.shape[0]
     f = 8
     small = np.zeros((side // f, side // f), np.float32)
     x0, y0, x1, y1 = (max(0, v // f) for v in box)
     small[y0:max(y0 + 1, y1), x0:max(x0 + 1, x1)] = 1.0
-    small = cv2.GaussianBlur(small, (0, 0), side * 0.035 / f)
-    mask = cv2.resize(small, (side, side), interpolation=cv2.INTER_LINEAR)
-    rows = np.flatnonzero(mask.max(axis=1) > 1 / 255)
+    small = cv2.GaussianBlur(small, (0, 0), side * softness / f)
+    # Only the rows the scrim touches are upscaled and multiplied: the factor map is built small.
+    rows = np.flatnonzero(small.max(axis=1) * strength > 0.5 / 255)
     if rows.size == 0:
         return
-    r0, r1 = rows[0], rows[-1] + 1
-    factor = np.clip(255.0 * (1.0 - strength * mask[r0:r1]) + 0.5, 0, 255).astype(np.uint8)
+    r0, r1 = rows[0] * f, min(side, (rows[-1] + 1) * f)
+    factor = np.clip(255.0 * (1.0 - strength * small[rows[0]:rows[-1] + 1]) + 0.5, 0, 255).astype(np.uint8)
+    factor = cv2.resize(factor, (side, r1 - r0), interpolation=cv2.INTER_LINEAR)
     factor = cv2.cvtColor(factor, cv2.COLOR_GRAY2RGB)
     region = rgb[r0:r1]
     if darken:
@@ -338,20 +347,20 @@ def apply_scrim(rgb: np.ndarray, box: tuple[int, int, int, int], strength: float
 
 def _glyph_mask(line: Line, pad: int) -> tuple[np.ndarray, int, int]:
     """The line's coverage (uint8) in a box padded by `pad`, and the box's canvas origin."""
-    l, t, r, b = line.ink
-    width, height = r - l + 2 * pad, b - t + 2 * pad
+    left, top, right, bottom = line.ink
+    width, height = right - left + 2 * pad, bottom - top + 2 * pad
     image = Image.new("L", (max(1, width), max(1, height)), 0)
     draw = ImageDraw.Draw(image)
     ft = freetype(line.font, line.size)
-    origin_x, origin_y = pad - l, pad - t
+    origin_x, origin_y = pad - left, pad - top
     positions = _pen_positions(line.display, line.font, line.size, line.tracking)
     if positions is None:
         draw.text((origin_x, origin_y), line.display, font=ft, fill=255, anchor="ls")
     else:
-        for ch, x in zip(line.display, positions):
+        for ch, x in zip(line.display, positions, strict=True):
             if not ch.isspace():
                 draw.text((origin_x + x, origin_y), ch, font=ft, fill=255, anchor="ls")
-    return np.asarray(image), line.x + l - pad, line.baseline + t - pad
+    return np.asarray(image), line.x + left - pad, line.baseline + top - pad
 
 
 def _blend_colour(rgb: np.ndarray, mask: np.ndarray, x0: int, y0: int, colour, opacity: float = 1.0) -> None:
@@ -374,7 +383,7 @@ def draw_lines(rgb: np.ndarray, lines: list[Line], colour: tuple[int, int, int],
         blur = max(1.0, line.cap_px * 0.06)
         mask, x0, y0 = _glyph_mask(line, pad=int(blur * 3) + 2)
         if shadow:
-            soft = cv2.GaussianBlur(mask, (0, 0), blur)
+            soft = soft_blur(mask, blur)
             drop = max(1, round(side * 0.002))
             _blend_colour(rgb, soft, x0 + drop // 2, y0 + drop, (0, 0, 0), 0.55)
         _blend_colour(rgb, mask, x0, y0, colour)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,7 +25,8 @@ SCENES: dict[str, SceneFunction] = {
 }
 
 
-def draw_scene(name: str, rng: np.random.Generator, n: int, palette: list[np.ndarray], options: dict) -> np.ndarray:
+def draw_scene(name: str, rng: np.random.Generator, n: int, palette: list[np.ndarray],
+               options: dict) -> np.ndarray:
     """The named scene as an n x n float32 RGB array clipped to 0..1."""
     try:
         scene = SCENES[name]

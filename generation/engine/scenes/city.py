@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_light, blur, bokeh, darken, fractal_noise, gaussian_spot, grid, lighten, mix, noise_1d, stars
-from .common import vertical_gradient
+from .common import (
+    add_light,
+    blur,
+    bokeh,
+    darken,
+    fractal_noise,
+    gaussian_spot,
+    grid,
+    lighten,
+    mix,
+    noise_1d,
+    stars,
+    vertical_gradient,
+)
+
 
 def urban_night(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict) -> np.ndarray:
     base, mid, accent, highlight, _ink = pal

@@ -82,7 +82,7 @@ def noise_1d(rng: np.random.Generator, n: int, cells: int = 6, octaves: int = 4)
 
 
 def blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur with sigma in pixels; large sigmas run on a reduced copy (the result is smooth anyway)."""
+    """Gaussian blur, sigma in pixels; large sigmas run on a reduced copy (the result is smooth anyway)."""
     if sigma <= 0:
         return image
     h, w = image.shape[:2]
@@ -121,7 +121,8 @@ def paint(image: np.ndarray, mask: np.ndarray, colour: Colour | np.ndarray, opac
 
 
 def bokeh(rng: np.random.Generator, n: int, count: int, colours: list[Colour], radius: tuple[float, float],
-          region: tuple[float, float, float, float] = (0, 0, 1, 1), strength: tuple[float, float] = (0.1, 0.35),
+          region: tuple[float, float, float, float] = (0, 0, 1, 1),
+          strength: tuple[float, float] = (0.1, 0.35),
           softness: float = 0.12) -> np.ndarray:
     """Out-of-focus light discs (drawn, then slightly blurred) as an additive RGB layer."""
     layer = np.zeros((n, n, 3), np.float32)
@@ -137,7 +138,8 @@ def bokeh(rng: np.random.Generator, n: int, count: int, colours: list[Colour], r
     return blur(layer, max(1.0, radius[0] * n * softness))
 
 
-def stars(rng: np.random.Generator, n: int, count: int, region: tuple[float, float, float, float]) -> np.ndarray:
+def stars(rng: np.random.Generator, n: int, count: int,
+          region: tuple[float, float, float, float]) -> np.ndarray:
     """Faint point lights (single channel), for night skies."""
     layer = np.zeros((n, n), np.float32)
     xs = rng.uniform(region[0], region[2], count) * n

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_light, darken, fractal_noise, gaussian_spot, grid, lighten, mix, noise_1d, paint
-from .common import silhouette, smoothstep, stars, vertical_gradient
+from .common import (
+    add_light,
+    darken,
+    fractal_noise,
+    gaussian_spot,
+    grid,
+    lighten,
+    mix,
+    noise_1d,
+    paint,
+    silhouette,
+    smoothstep,
+    stars,
+    vertical_gradient,
+)
 
 
 def film_sky(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict) -> np.ndarray:

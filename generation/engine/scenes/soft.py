@@ -5,8 +5,22 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .common import add_light, blur, bokeh, darken, disc, fractal_noise, gaussian_spot, grid, lighten, mix
-from .common import paint, ramp, smoothstep, vertical_gradient
+from .common import (
+    add_light,
+    blur,
+    bokeh,
+    darken,
+    disc,
+    fractal_noise,
+    gaussian_spot,
+    grid,
+    lighten,
+    mix,
+    paint,
+    ramp,
+    smoothstep,
+    vertical_gradient,
+)
 
 
 def warm_glow(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict) -> np.ndarray:
@@ -55,7 +69,8 @@ def soft_field(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: di
     warp_y = (fractal_noise(rng, n, cells=2, octaves=2) - 0.5) * n * 0.35
     y, x = np.indices((n, n), dtype=np.float32)
     field = cv2.remap(field, x + warp_x, y + warp_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    stops = [(0.0, darken(base, 0.2)), (0.4, base), (0.7, mid), (0.9, accent), (1.0, mix(accent, highlight, 0.5))]
+    stops = [(0.0, darken(base, 0.2)), (0.4, base), (0.7, mid), (0.9, accent),
+             (1.0, mix(accent, highlight, 0.5))]
     image = ramp(smoothstep(0.05, 0.95, field), stops)
     gy, gx = grid(n)
     # Faint aurora-like bands: a brightened sine of the warped height.

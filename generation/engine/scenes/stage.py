@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_light, blur, darken, fractal_noise, gaussian_spot, grid, lighten, mix, vertical_gradient
+from .common import (
+    add_light,
+    blur,
+    darken,
+    fractal_noise,
+    gaussian_spot,
+    grid,
+    lighten,
+    mix,
+    vertical_gradient,
+)
 
 
 def stage(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict) -> np.ndarray:
@@ -30,7 +40,8 @@ def stage(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict) -
         cone = np.exp(-(((pixel_angle - angle) / width) ** 2)) * np.exp(-distance * 1.1)
         lit = (cone * (0.35 + 0.9 * smoke)).astype(np.float32)
         add_light(image, lit, colours[i % len(colours)], float(rng.uniform(0.7, 1.2)))
-        add_light(image, gaussian_spot(n, source_x, max(source_y, 0.0), 0.05), lighten(colours[i % 3], 0.6), 0.8)
+        source = gaussian_spot(n, source_x, max(source_y, 0.0), 0.05)
+        add_light(image, source, lighten(colours[i % len(colours)], 0.6), 0.8)
         if beams == 1:  # a spotlight: the pool of light it makes on the floor
             pool_x = source_x + (aim_x - source_x) * 0.95
             add_light(image, gaussian_spot(n, pool_x, 0.93, 0.18, aspect=2.6), colours[0], 0.45)

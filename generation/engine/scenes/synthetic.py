@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_light, blur, darken, disc, gaussian_spot, grid, lighten, mix, noise_1d, paint, stars
-from .common import vertical_gradient
+from .common import (
+    add_light,
+    blur,
+    darken,
+    disc,
+    gaussian_spot,
+    grid,
+    lighten,
+    mix,
+    noise_1d,
+    paint,
+    stars,
+    vertical_gradient,
+)
 
 
 def neon_grid(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict) -> np.ndarray:
@@ -32,7 +44,8 @@ def neon_grid(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dic
     phase = ((y - sun_y) / period) % 1.0
     cut = (phase < 0.12 + stripe_zone * 0.45) & (stripe_zone > 0)
     sun = (sun * ~cut).astype(np.float32)
-    sun_colour = (lighten(accent, 0.55)[None, None, :] * (1 - t[..., None]) + accent[None, None, :] * t[..., None])
+    t = t[..., None]
+    sun_colour = lighten(accent, 0.55)[None, None, :] * (1 - t) + accent[None, None, :] * t
     add_light(image, gaussian_spot(n, sun_x, sun_y, radius * 2.2), accent, 0.35)
     paint(image, sun, sun_colour)
 
