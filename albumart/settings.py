@@ -140,6 +140,26 @@ MAX_SOURCE_PIXELS = envint("MAX_SOURCE_PIXELS", 50_000_000, minimum=1_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES * 4 // 3 + 256 * 1024  # base64 data URIs are 4/3 of the file
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# The engine's backends. Workers on GPU machines switch to rembg and diffusion with models the operator puts in
+# local directories; nothing is ever downloaded from a model hub at run time.
+ALBUMART_MODEL_DIR = envstr("ALBUMART_MODEL_DIR", str(BASE_DIR / "var" / "models"))
+ALBUMART_SEGMENTATION = envstr("ALBUMART_SEGMENTATION", "selfie")
+ALBUMART_BACKGROUND = envstr("ALBUMART_BACKGROUND", "procedural")
+ALBUMART_DIFFUSION_MODEL = envstr("ALBUMART_DIFFUSION_MODEL", "")
+if ALBUMART_SEGMENTATION not in ("selfie", "rembg", "none"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"ALBUMART_SEGMENTATION={ALBUMART_SEGMENTATION!r}; use selfie, rembg or none")
+if ALBUMART_BACKGROUND not in ("procedural", "diffusion"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"ALBUMART_BACKGROUND={ALBUMART_BACKGROUND!r}; use procedural or diffusion")
+if ALBUMART_BACKGROUND == "diffusion" and not ALBUMART_DIFFUSION_MODEL:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ALBUMART_BACKGROUND=diffusion needs ALBUMART_DIFFUSION_MODEL: the directory of a "
+                               "diffusers pipeline saved with save_pretrained()")
+
 # Stripe: credit top-ups. Without these keys the purchase page explains how to configure Stripe.
 STRIPE_SECRET_KEY = envstr("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = envstr("STRIPE_WEBHOOK_SECRET", "")

@@ -9,7 +9,7 @@ from generation.catalogue import catalogue
 from generation.jobs import enqueue_render
 from generation.models import CoverTask, TaskStatus, new_task_id
 from generation.serializers import FeedbackSerializer, GenerateSerializer, VariationSerializer
-from generation.sources import SourceError, check_photo, read_source
+from generation.sources import SourceError, check_photo, read_source, reference_palette
 from generation.taskdata import task_data
 
 
@@ -43,6 +43,12 @@ class GenerateView(APIView):
             warnings = check_photo(photo_bytes) if photo_bytes is not None else []
         except SourceError as exc:
             return validation_error({"source_image": [str(exc)]})
+        try:
+            reference = read_source(request.data.get("style_reference"), "style_reference")
+            if reference is not None:
+                params["reference_palette"] = reference_palette(reference)
+        except SourceError as exc:
+            return validation_error({"style_reference": [str(exc)]})
 
         source_path = files.save(f"sources/{org.pk}/{new_task_id()}", photo_bytes) if photo_bytes else ""
         response = create_task(org, params, client_task_id=client_task_id, callback_url=callback_url,

@@ -61,6 +61,13 @@ def spec_for(task: CoverTask, index: int, photo, attempt: int = 0) -> engine.Cov
         variant=variant, size=p.get("size", 3000), seed=seed, output_format=p.get("output_format", "png"),
         jpeg_quality=p.get("jpeg_quality", 92), explicit=p.get("explicit", False),
         palette=tuple(p["palette"]) if p.get("palette") else None, photo=photo,
+        segmentation=settings.ALBUMART_SEGMENTATION, model_dir=settings.ALBUMART_MODEL_DIR,
+        background_backend=settings.ALBUMART_BACKGROUND, diffusion_model=settings.ALBUMART_DIFFUSION_MODEL or None,
+        style=p.get("style", ""), mood=p.get("mood", ""), style_tags=p.get("style_tags", ""),
+        lyrics=p.get("lyrics", ""),
+        text_position=p.get("text_position", "auto"), background_intensity=p.get("background_intensity", 0.5),
+        subject_crop=p.get("subject_crop", "auto"),
+        reference_palette=tuple(p["reference_palette"]) if p.get("reference_palette") else None,
     )
 
 

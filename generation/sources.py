@@ -13,8 +13,8 @@ class SourceError(ValueError):
     pass
 
 
-def _too_big(size: int) -> ApiError:
-    return ApiError(413, f"source_image is {size} bytes; the limit is {settings.MAX_UPLOAD_BYTES} bytes.")
+def _too_big(size: int, field: str) -> ApiError:
+    return ApiError(413, f"{field} is {size} bytes; the limit is {settings.MAX_UPLOAD_BYTES} bytes.")
 
 
 def read_source(value, field: str = "source_image") -> bytes | None:
@@ -24,7 +24,7 @@ def read_source(value, field: str = "source_image") -> bytes | None:
         return None
     if hasattr(value, "read"):  # an uploaded file
         if value.size > limit:
-            raise _too_big(value.size)
+            raise _too_big(value.size, field)
         return value.read()
     if not isinstance(value, str):
         raise SourceError("must be an uploaded file, a data URI or an http(s) URL")
@@ -33,7 +33,7 @@ def read_source(value, field: str = "source_image") -> bytes | None:
         if not sep or ";base64" not in header:
             raise SourceError("data URI must be base64, like data:image/jpeg;base64,...")
         if len(payload) * 3 // 4 > limit:
-            raise _too_big(len(payload) * 3 // 4)
+            raise _too_big(len(payload) * 3 // 4, field)
         try:
             return base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
@@ -59,3 +59,12 @@ def check_photo(data: bytes) -> list[str]:
         warnings.append(f"source_image is {photo.size[0]}x{photo.size[1]} px; 800 px or more on the short side "
                         f"gives sharper covers")
     return warnings
+
+
+def reference_palette(data: bytes) -> list[str]:
+    """The five palette roles of a style reference cover (any size from 64 px: thumbnails are fine)."""
+    try:
+        image = engine.load_photo(data, max_pixels=settings.MAX_SOURCE_PIXELS, min_side=64)
+    except engine.PhotoError as exc:
+        raise SourceError(str(exc)) from None
+    return list(engine.extract_palette(image))

@@ -196,3 +196,15 @@ def test_genre_catalogue_lists_genres_aliases_palettes_and_fonts(client):
     assert "trap" in genres["hiphop"]["aliases"]
     assert "dark_gold" in data["palettes"]
     assert post(client, palette="dark_gold").status_code == 200
+
+
+def test_style_reference_palette_is_extracted(client):
+    half = Image.new("RGB", (200, 200), (12, 10, 40))
+    half.paste((240, 200, 60), (100, 0, 200, 200))
+    data = "data:image/jpeg;base64," + base64.b64encode(jpeg_bytes(half)).decode()
+    response = post(client, style_reference=data)
+    assert response.status_code == 200, response.json()
+    palette = CoverTask.objects.get(pk=response.json()["data"]["taskId"]).params["reference_palette"]
+    assert len(palette) == 5 and all(c.startswith("#") and len(c) == 7 for c in palette)
+    errors = errors_of(post(client, style_reference="data:image/jpeg;base64,bm90IGFuIGltYWdl"))
+    assert "style_reference" in errors

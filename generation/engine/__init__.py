@@ -1,5 +1,6 @@
 """AlbumArt image engine: plain Python (no Django), a CoverSpec in, encoded bytes and measurements out."""
 
+from .palette import extract_palette
 from .photo import PhotoError, load_photo
 from .pipeline import render
 from .presets import GENRES, GenrePreset, resolve_genre
@@ -14,6 +15,7 @@ __all__ = [
     "RenderResult",
     "VARIANTS",
     "basic_qa",
+    "extract_palette",
     "load_photo",
     "render",
     "resolve_genre",

@@ -213,3 +213,203 @@ def place_wash(canvas: np.ndarray, photo: np.ndarray, face: Box | None, shadow: 
     blend_mask(canvas, duo, mask, 0, 0)
     box = (0, 0, size, size)
     return Placement(box, _face_on_canvas(face, photo.shape, window, box), "wash")
+
+
+# --- Cut-out subject (a segmentation mask is available) -------------------------------------------------------
+
+
+@dataclass
+class Subject:
+    """The segmented person: alpha at photo resolution and its boxes in photo pixels."""
+
+    alpha: np.ndarray  # HxW uint8, 255 = subject
+    bbox: tuple[int, int, int, int]  # tight box of alpha > 127
+    face: tuple[float, float, float, float] | None  # photo pixels
+    cut_bottom: bool  # the photo's frame cuts the subject at the bottom (a bust or half-body shot)
+
+
+def subject_from_mask(alpha: np.ndarray, face_px: tuple[float, float, float, float] | None) -> Subject | None:
+    solid = alpha > 127
+    rows, cols = np.flatnonzero(solid.any(axis=1)), np.flatnonzero(solid.any(axis=0))
+    if rows.size < 4 or cols.size < 4:
+        return None
+    h = alpha.shape[0]
+    bbox = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+    cut_bottom = bool(solid[-max(1, h // 100):].mean() > 0.04)
+    return Subject(alpha, bbox, face_px, cut_bottom)
+
+
+@dataclass
+class CutoutStyle:
+    """How the cut-out meets the scene: light colour for the rim, tone pull, shadow and ground fade."""
+
+    rim_colour: np.ndarray  # float RGB 0..1
+    ground_colour: np.ndarray  # float RGB 0..1, what the bottom fades into
+    rim: float = 0.55  # rim light strength
+    shadow: float = 0.45  # drop shadow opacity behind the subject
+    ground: float = 0.5  # ground fade strength at the bottom of the frame
+    tone: np.ndarray | None = None  # (256, 1, 3) LUT applied to the subject
+    opacity: float = 1.0
+
+
+def cutout_geometry(subject: Subject, side: int, *, height: float, face_h: float | None, eye_y: float,
+                    centre_x: float, max_height: float = 0.78) -> tuple[float, float, float]:
+    """(scale, ox, oy) mapping photo pixels to canvas pixels: canvas = photo * scale + offset.
+
+    `height` is the visible share of the side the subject should span (head top to its bottom or the
+    frame's); `face_h`, when given, asks for that on-canvas face height instead (a close crop), with the
+    eye line at `eye_y`. A subject the photo cuts at the bottom is always anchored to the frame's bottom.
+    """
+    bx0, by0, bx1, by1 = subject.bbox
+    face = subject.face
+    top_pad = (by1 - by0) * 0.015
+    head_top = by0 - top_pad
+    if face is not None and face_h is not None:
+        fh = face[3] - face[1]
+        scale = face_h * side / max(fh, 1.0)
+        eye_row = face[1] + 0.42 * fh
+        oy = eye_y * side - eye_row * scale
+        bottom = oy + by1 * scale
+        if subject.cut_bottom and bottom < side:  # keep the cut edge below the frame: grow to reach it
+            scale = (side - eye_y * side) / max(by1 - eye_row, 1.0)
+            oy = eye_y * side - eye_row * scale
+        top = oy + head_top * scale
+        lowest = side * (1 - max_height)
+        if top < lowest:  # too close: push down so the subject stays within max_height (and the head inside)
+            oy += lowest - top
+    else:
+        scale = height * side / max(by1 - head_top, 1.0)
+        oy = side * (0.985 if not subject.cut_bottom else 1.0) - by1 * scale
+        if subject.cut_bottom:
+            oy = side - by1 * scale
+    cx = ((face[0] + face[2]) / 2) if face is not None else (bx0 + bx1) / 2
+    ox = centre_x * side - cx * scale
+    if face is not None:  # the face is never cut by the frame: keep it 6% inside either side
+        fx0, fx1 = face[0] * scale + ox, face[2] * scale + ox
+        ox += max(0.0, side * 0.06 - fx0) - max(0.0, fx1 - side * 0.94)
+    return scale, ox, oy
+
+
+def _normalised_fill(image: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
+    """Subject colours spread outward past its edge (blur(I.a) / blur(a)): what edge pixels should be."""
+    a = alpha[..., None]
+    num = cv2.GaussianBlur(image.astype(np.float32) * a, (0, 0), sigma)
+    den = cv2.GaussianBlur(alpha, (0, 0), sigma)[..., None]
+    return num / np.maximum(den, 1e-3)
+
+
+def decontaminate(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Replace the old background showing through the soft edge with the subject's own nearby colours.
+
+    The halo of a cut-out is the original backdrop mixed into edge pixels; where alpha is partial the
+    colour is pulled toward a normalised blur of the solid subject, so the rim blends into any scene.
+    """
+    sigma = max(1.5, max(image.shape[:2]) / 400)
+    solid = np.clip((alpha - 0.6) / 0.4, 0.0, 1.0).astype(np.float32)
+    fill = _normalised_fill(image, solid, sigma)
+    keep = np.clip((alpha - 0.55) / 0.4, 0.0, 1.0)[..., None]
+    out = image.astype(np.float32) * keep + fill * (1.0 - keep)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def match_tone(subject_rgb: np.ndarray, alpha: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,
+               temperature: float = 0.3, exposure: float = 0.35, tint: float = 0.1) -> np.ndarray:
+    """(256, 1, 3) LUT pulling the subject's white balance and exposure toward the scene and its light."""
+    small = cv2.resize(subject_rgb, (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3).astype(np.float32)
+    weights = cv2.resize(alpha, (64, 64), interpolation=cv2.INTER_AREA).reshape(-1).astype(np.float32)
+    weights = weights / max(float(weights.sum()), 1e-6)
+    mean = (small * weights[:, None]).sum(axis=0) + 1.0
+    target = scene_mean * 255.0 + 1.0
+    balance = 1.0 + temperature * ((target / target.mean()) / (mean / mean.mean()) - 1.0)
+    light_balance = 1.0 + tint * (light / max(float(light.mean()), 1e-3) - 1.0)
+    subject_l, scene_l = float(mean @ [0.2126, 0.7152, 0.0722]), float(target @ [0.2126, 0.7152, 0.0722])
+    gain = float(np.clip((scene_l / subject_l) ** exposure, 0.6, 1.12))
+    gains = balance * light_balance * gain
+    x = np.arange(256, dtype=np.float32)[:, None]
+    # Highlights roll off instead of clipping when a gain lifts them.
+    y = x * gains[None, :]
+    y = np.where(y > 230, 230 + (y - 230) / (1 + (y - 230) / 40), y)
+    return np.clip(y + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale: float, ox: float, oy: float,
+                 style: CutoutStyle) -> Placement:
+    """Composite the cut-out subject onto the canvas (in place): shadow, subject, rim light, ground fade."""
+    side = canvas.shape[0]
+    ph, pw = photo.shape[:2]
+    bx0, by0, bx1, by1 = subject.bbox
+    pad = max(2, round(0.02 * max(bx1 - bx0, by1 - by0)))
+    # The part of the photo that lands on the canvas, around the subject.
+    px0 = max(0, bx0 - pad, int(np.floor(-ox / scale)))
+    py0 = max(0, by0 - pad, int(np.floor(-oy / scale)))
+    px1 = min(pw, bx1 + pad, int(np.ceil((side - ox) / scale)))
+    py1 = min(ph, by1 + pad, int(np.ceil((side - oy) / scale)))
+    if px1 - px0 < 2 or py1 - py0 < 2:
+        return Placement((0, 0, 0, 0), None, "cutout")
+    cx0, cy0 = round(ox + px0 * scale), round(oy + py0 * scale)
+    cw, ch = max(1, round((px1 - px0) * scale)), max(1, round((py1 - py0) * scale))
+    crop = photo[py0:py1, px0:px1]
+    alpha = subject.alpha[py0:py1, px0:px1].astype(np.float32) * np.float32(1 / 255)
+    if scale < 1:  # work at the smaller of the two resolutions
+        crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha, (cw, ch), interpolation=cv2.INTER_AREA)
+    crop = decontaminate(crop, alpha)
+    if style.tone is not None:
+        crop = cv2.LUT(crop, style.tone)
+    if scale > 1.3:  # sharpen at the source resolution: reads like sharpening after the upscale
+        soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
+        crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)
+    if scale >= 1:
+        crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_CUBIC)
+        alpha = np.clip(cv2.resize(alpha, (cw, ch), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    # Clip to the canvas.
+    x0, y0 = max(0, cx0), max(0, cy0)
+    x1, y1 = min(side, cx0 + cw), min(side, cy0 + ch)
+    crop = crop[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+    alpha = np.ascontiguousarray(alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0])
+    if style.opacity < 1:
+        alpha *= np.float32(style.opacity)
+    region = canvas[y0:y1, x0:x1]
+    rh, rw = alpha.shape
+    # Shadow and rim are soft: work on a quarter-size alpha and upscale the results.
+    qw, qh = max(1, rw // 4), max(1, rh // 4)
+    quarter = cv2.resize(alpha, (qw, qh), interpolation=cv2.INTER_AREA)
+    if style.shadow > 0:  # the silhouette, blurred and dropped a little, darkening the scene behind
+        shift = max(1, round(side * 0.01 / 4))
+        shadow = np.zeros_like(quarter)
+        shadow[shift:] = cv2.GaussianBlur(quarter, (0, 0), side * 0.012 / 4)[:-shift]
+        shadow = cv2.resize(shadow * np.float32(style.shadow), (rw, rh), interpolation=cv2.INTER_LINEAR)
+        dark = np.empty_like(region)
+        dark[:] = (style.ground_colour * 0.35 * 255).astype(np.uint8)
+        region[:] = blend(region, dark, np.clip(shadow, 0, 1))
+    region[:] = blend(region, crop, alpha)
+    if style.rim > 0:  # rim light: the mask's inner edge, brightened and blurred, lit from above
+        inner = np.clip(quarter - cv2.GaussianBlur(quarter, (0, 0), max(1.0, side * 0.004 / 4)), 0.0, 1.0)
+        glow = cv2.GaussianBlur(inner, (0, 0), max(1.0, side * 0.006 / 4))
+        rim = np.clip(inner * 1.6 + glow * 0.9, 0.0, 1.0) * np.float32(style.rim)
+        rim *= np.linspace(1.0, 0.25, qh, dtype=np.float32)[:, None]
+        light = np.clip(style.rim_colour * 255.0, 0, 255).astype(np.float32)
+        add = cv2.resize((rim[..., None] * light).astype(np.uint8), (rw, rh), interpolation=cv2.INTER_LINEAR)
+        # Only where the subject is: the rim sits inside the silhouette, the glow spills a little outside.
+        region[:] = cv2.add(region, add)
+    face = None
+    if subject.face is not None:
+        f = subject.face
+        face = (round(f[0] * scale + ox), round(f[1] * scale + oy), round(f[2] * scale + ox), round(f[3] * scale + oy))
+    box = (max(0, round(bx0 * scale + ox)), max(0, round(by0 * scale + oy)),
+           min(side, round(bx1 * scale + ox)), min(side, round(by1 * scale + oy)))
+    return Placement(box, face, "cutout")
+
+
+def ground_fade(canvas: np.ndarray, colour: np.ndarray, strength: float, height: float = 0.2) -> None:
+    """Darken (or tint) the bottom of the frame toward the ground colour, over subject and scene alike."""
+    side = canvas.shape[0]
+    if strength <= 0:
+        return
+    start = int(side * (1 - height))
+    rows = (np.arange(start, side, dtype=np.float32) + 0.5) / side
+    t = np.clip((rows - (1 - height)) / height, 0.0, 1.0)
+    weight = (t * t * (3 - 2 * t)) * np.float32(strength)
+    top = np.empty_like(canvas[start:])
+    top[:] = np.clip(colour * 255.0, 0, 255).astype(np.uint8)
+    blend_rows(canvas[start:], top, weight)

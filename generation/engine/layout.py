@@ -29,6 +29,9 @@ from .typeset import (
 # the secondary lines are 2-3 times smaller, as COVER-CRAFT asks.
 ARTIST_FORWARD = {"artist": (0.10, 2), "album": (0.042, 3), "feature": (0.03, 2)}
 TEXT_FORWARD = {"artist": (0.07, 2), "album": (0.16, 3), "feature": (0.032, 2)}
+# Background-forward: the scene is the focal point, the type steps back (still ~1/12 of the side for 56 px).
+BACKGROUND_FORWARD = {"artist": (0.085, 2), "album": (0.036, 3), "feature": (0.027, 2)}
+MIN_ZONE = 0.16  # a requested text position is honoured only when it leaves at least this share of the side
 NEAR_BLACK = (20, 18, 18)
 WHITE = (255, 255, 255)
 
@@ -37,6 +40,8 @@ def roles_for(spec: CoverSpec, preset: GenrePreset) -> list[Role]:
     typo = preset.fonts
     if spec.variant == "text":
         table, album_font, artist_font = TEXT_FORWARD, typo.primary, typo.secondary
+    elif spec.variant == "background":
+        table, album_font, artist_font = BACKGROUND_FORWARD, typo.secondary, typo.primary
     else:
         table, album_font, artist_font = ARTIST_FORWARD, typo.secondary, typo.primary
     roles = [Role("artist", spec.artist, *table["artist"], artist_font),
@@ -48,17 +53,42 @@ def roles_for(spec: CoverSpec, preset: GenrePreset) -> list[Role]:
 
 def text_zone(spec: CoverSpec, preset: GenrePreset, side: int, placement: Placement | None) -> Zone:
     """Rows the text block may use: clear of the face, the photo card or circle, and the advisory label."""
-    margin = round(side * MARGIN)
-    gap = round(side * 0.04)
-    bottom = side - margin
+    zone = _auto_zone(spec, preset, side, placement)
+    if spec.text_position != "auto":
+        zone = _requested_zone(spec.text_position, zone, spec, preset, side, placement)
+    return zone
+
+
+def _bottom_limit(spec: CoverSpec, side: int) -> int:
+    bottom = side - round(side * MARGIN)
     if spec.explicit:
         bottom = min(bottom, label_box(side)[1] - round(side * 0.03))
+    return bottom
+
+
+def _auto_zone(spec: CoverSpec, preset: GenrePreset, side: int, placement: Placement | None) -> Zone:
+    margin = round(side * MARGIN)
+    gap = round(side * 0.04)
+    bottom = _bottom_limit(spec, side)
     align = preset.fonts.align
+    if placement is None:
+        if spec.variant == "text":
+            return Zone(margin, bottom, "center", "center")
+        if spec.variant == "background":  # the scene is the cover: small type at the top
+            return Zone(margin, round(side * 0.42), "top", align)
+        return Zone(round(side * 0.42), bottom, "bottom", align)
+    if placement.shape == "cutout" and spec.variant in ("background", "text"):
+        # A small subject at the bottom: the text goes above its head.
+        limit = placement.box[1] - gap
+        if placement.face:
+            limit = min(limit, placement.face[1] - gap)
+        limit = max(limit, margin + round(side * MIN_ZONE))
+        if spec.variant == "text":
+            return Zone(margin, limit, "center", "center")
+        return Zone(margin, min(limit, round(side * 0.5)), "top", align)
     if spec.variant == "text":
         return Zone(margin, bottom, "center", "center")
-    if placement is None:
-        return Zone(round(side * 0.42), bottom, "bottom", align)
-    if placement.shape == "fade":
+    if placement.shape in ("fade", "cutout"):
         face = placement.face
         if face is None:
             return Zone(round(side * 0.5), bottom, "bottom", align)
@@ -68,6 +98,31 @@ def text_zone(spec: CoverSpec, preset: GenrePreset, side: int, placement: Placem
             return Zone(max(face[3] + gap, round(side * 0.42)), bottom, "bottom", align)
         return Zone(margin, face[1] - gap, "top", align)
     return Zone(placement.box[3] + round(side * 0.045), bottom, "bottom", align)
+
+
+def _requested_zone(position: str, auto: Zone, spec: CoverSpec, preset: GenrePreset, side: int,
+                    placement: Placement | None) -> Zone:
+    """The caller's top / center / bottom, kept clear of the face; the automatic zone when it cannot be."""
+    margin = round(side * MARGIN)
+    gap = round(side * 0.04)
+    bottom = _bottom_limit(spec, side)
+    align = "center" if position == "center" else preset.fonts.align
+    face = placement.face if placement is not None else None
+    if placement is not None and placement.shape in ("card", "circle"):
+        face = placement.box  # the whole framed photo is what the text must not cover
+    if position == "top":
+        zone = Zone(margin, (face[1] - gap) if face else round(side * 0.5), "top", align)
+    elif position == "bottom":
+        zone = Zone(max(face[3] + gap, round(side * 0.42)) if face else round(side * 0.42), bottom, "bottom", align)
+    else:
+        zone = Zone(margin, bottom, "center", align)
+        if face:
+            below = Zone(face[3] + gap, bottom, "center", align)
+            above = Zone(margin, face[1] - gap, "center", align)
+            zone = max(below, above, key=lambda z: z.bottom - z.top)
+    if zone.bottom - zone.top < side * MIN_ZONE:
+        return auto
+    return zone
 
 
 def _scrim_box(lines: list[Line], zone: Zone, side: int) -> tuple[int, int, int, int]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import cv2
@@ -17,6 +20,7 @@ from .photo import find_face
 from .presets import GENRES, GenrePreset
 from .scenes import draw_scene
 from .spec import CoverSpec, RenderResult, parse_hex
+from .steer import steer_palette
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 SCENE_SCALE = 3  # the scene is computed at 1/3 of the side and upscaled: it is soft by design
@@ -29,7 +33,8 @@ class Canvas:
     palette: list[np.ndarray]  # the five palette roles as float RGB 0..1
     side: int
     photo: np.ndarray | None = None
-    face: tuple[float, float, float, float] | None = None
+    face: tuple[float, float, float, float] | None = None  # fractions of the photo
+    subject: composite.Subject | None = None  # the cut-out person, when the photo has one
     scene: np.ndarray | None = None  # float RGB at working size
     rgb: np.ndarray | None = None  # uint8 RGB at full size
     placement: composite.Placement | None = None
@@ -43,13 +48,57 @@ class Canvas:
                                       zlib.crc32(purpose.encode())])
 
 
-def resolve_palette(preset: GenrePreset, override: tuple[str, ...] | None) -> list[np.ndarray]:
-    """The preset palette with the caller's colours replacing its roles in order."""
+def resolve_palette(preset: GenrePreset, override: tuple[str, ...] | None,
+                    reference: tuple[str, ...] | None = None) -> list[np.ndarray]:
+    """The preset palette, then a style reference's colours, then the caller's own, each replacing roles in order."""
     colours = list(preset.palette)
-    for index, colour in enumerate(override or ()):
-        if index < len(colours):
-            colours[index] = colour
+    for source in (reference or (), override or ()):
+        for index, colour in enumerate(source):
+            if index < len(colours):
+                colours[index] = colour
     return [np.array(parse_hex(c), np.float32) / 255.0 for c in colours]
+
+
+def spec_palette(spec: CoverSpec, preset: GenrePreset) -> tuple[list[np.ndarray], list[str]]:
+    """The resolved palette steered by the caller's words (an explicit palette wins over the words)."""
+    palette = resolve_palette(preset, None, spec.reference_palette)
+    palette, matched = steer_palette(palette, {"mood": spec.mood, "style": spec.style,
+                                               "style_tags": spec.style_tags, "lyrics": spec.lyrics})
+    for index, colour in enumerate(spec.palette or ()):
+        if index < len(palette):
+            palette[index] = np.array(parse_hex(colour), np.float32) / 255.0
+    return palette, matched
+
+
+@dataclass(frozen=True)
+class SubjectStyle:
+    """Per-genre subject conventions (data): crop, size per variant, how it meets the scene."""
+
+    crop: str = "bust"  # default subject_crop for "auto"
+    artist_height: float = 0.66  # visible share of the side for "full" crops
+    face_h: dict = field(default_factory=lambda: {"face": 0.27, "bust": 0.17})  # on-canvas face height
+    eye_y: float = 0.37
+    background_height: float = 0.3  # 0 = no subject in the background variant
+    rim: float = 0.5
+    shadow: float = 0.45
+    ground: float = 0.55
+    exposure: float = 0.35
+    temperature: float = 0.3
+
+
+SUBJECT_STYLES: dict[str, SubjectStyle] = {
+    "hiphop": SubjectStyle(crop="bust", face_h={"face": 0.28, "bust": 0.18}, rim=0.75, ground=0.7, exposure=0.6,
+                           temperature=0.5),
+    "rnb": SubjectStyle(crop="face", face_h={"face": 0.28, "bust": 0.18}, eye_y=0.38, rim=0.35, ground=0.4),
+    "indie": SubjectStyle(crop="full", artist_height=0.58, face_h={"face": 0.22, "bust": 0.14}, rim=0.3,
+                          ground=0.35, exposure=0.25),
+    "edm": SubjectStyle(crop="bust", face_h={"face": 0.24, "bust": 0.16}, background_height=0.0, rim=0.8,
+                        ground=0.6, exposure=0.5, temperature=0.45),
+    "ambient": SubjectStyle(crop="full", artist_height=0.56, rim=0.3, ground=0.3, exposure=0.25),
+    "classical": SubjectStyle(crop="bust", rim=0.15, shadow=0.3, ground=0.15, exposure=0.15),
+}
+DEFAULT_SUBJECT_STYLE = SubjectStyle()
+PERSON_COVERAGE = 0.3  # no face found, but the selfie model calls this much of the photo a person
 
 
 def load(c: Canvas) -> None:
@@ -65,36 +114,200 @@ def load(c: Canvas) -> None:
                                "sharpness": round(float(cv2.Laplacian(grey, cv2.CV_32F).var()), 1)}
 
 
+@dataclass
+class Segmentation:
+    face: tuple[float, float, float, float] | None  # fractions of the photo
+    face_px: tuple[float, float, float, float] | None
+    face_source: str
+    alpha: np.ndarray | None  # uint8 at photo resolution, only when the photo has a person
+    coverage: float
+    ms: float
+
+
+# The 3-4 variants of a task share one photo object: its segmentation is computed once.
+_SEGMENT_CACHE: OrderedDict = OrderedDict()
+_SEGMENT_LOCK = threading.Lock()
+_SEGMENT_CACHE_SIZE = 8
+
+
+def _find_face(photo: np.ndarray, model_dir: str | None) -> tuple[tuple | None, str]:
+    """The largest face as pixel box: BlazeFace when its model is present, the LBP cascade otherwise."""
+    from .segmentation import ModelNotFoundError, find_faces
+
+    try:
+        faces = find_faces(photo, model_dir)
+        source = "blazeface"
+    except ModelNotFoundError:
+        face = find_face(photo)
+        h, w = photo.shape[:2]
+        return ((face[0] * w, face[1] * h, face[2] * w, face[3] * h) if face else None), "lbp"
+    if not faces:
+        return None, source
+    return max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1])), source
+
+
+def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None) -> Segmentation:
+    """Face and person mask of one photo (cached per photo object and backend)."""
+    key = (id(image), image.size, backend, model_dir)
+    with _SEGMENT_LOCK:
+        hit = _SEGMENT_CACHE.get(key)
+        if hit is not None and hit[0]() is image:
+            _SEGMENT_CACHE.move_to_end(key)
+            return hit[1]
+    from .segmentation import get_segmenter
+
+    t0 = time.perf_counter()
+    face_px, source = _find_face(photo, model_dir)
+    h, w = photo.shape[:2]
+    face = (face_px[0] / w, face_px[1] / h, face_px[2] / w, face_px[3] / h) if face_px else None
+    alpha, coverage = None, 0.0
+    if backend != "none":
+        segmenter = get_segmenter(backend, model_dir)
+        if face_px is None and hasattr(segmenter, "low_res"):
+            # Cheap look first: only refine a full mask when the model sees a person.
+            coverage = float((segmenter.low_res(photo) > 0.5).mean())
+            if coverage >= PERSON_COVERAGE:
+                alpha = segmenter.mask(photo)
+        else:
+            alpha = segmenter.mask(photo)
+        if alpha is not None:
+            coverage = float((alpha > 127).mean())
+            if coverage < (0.02 if face_px is not None else PERSON_COVERAGE):
+                alpha = None
+    result = Segmentation(face, face_px, source, alpha, round(coverage, 4),
+                          round((time.perf_counter() - t0) * 1000, 1))
+    with _SEGMENT_LOCK:
+        _SEGMENT_CACHE[key] = (weakref.ref(image), result)
+        while len(_SEGMENT_CACHE) > _SEGMENT_CACHE_SIZE:
+            _SEGMENT_CACHE.popitem(last=False)
+    return result
+
+
 def segment(c: Canvas) -> None:
-    """No segmentation model yet: find the face so the crop and the text can keep clear of it."""
+    """Find the face (so crops and text keep clear of it) and cut the person out when there is one."""
     if c.photo is None:
         return
-    c.face = find_face(c.photo)
+    seg = segment_photo(c.spec.photo, c.photo, c.spec.segmentation, c.spec.model_dir)
+    c.face = seg.face
+    if seg.alpha is not None:
+        c.subject = composite.subject_from_mask(seg.alpha, seg.face_px)
     c.measurements["face"] = [round(v, 4) for v in c.face] if c.face else None
+    c.measurements["segmentation"] = {"backend": c.spec.segmentation, "face_source": seg.face_source,
+                                      "person": c.subject is not None, "coverage": seg.coverage,
+                                      "compute_ms": seg.ms}
+
+
+def scene_intensity(c: Canvas) -> float:
+    """How strong the scene is: the caller's 0..1 (0.5 = as designed), raised where the scene is the point."""
+    intensity = float(c.spec.background_intensity)
+    if c.spec.variant == "background":
+        intensity = min(1.0, intensity + 0.1)
+    elif c.spec.variant == "text":
+        intensity = max(0.0, intensity - 0.15)  # the title is the focal point: a quieter scene
+    return intensity
+
+
+def diffusion_scene(c: Canvas, n: int) -> np.ndarray:
+    from .diffusion import DiffusionBackground
+
+    spec = c.spec
+    palette = tuple("#{:02x}{:02x}{:02x}".format(*(int(v * 255 + 0.5) for v in colour)) for colour in c.palette)
+    style_tags = ", ".join(t for t in (spec.style, spec.style_tags) if t.strip())
+    image = DiffusionBackground(spec.diffusion_model).render(
+        spec.genre, n, int(spec.seed), palette=palette, mood=spec.mood, style_tags=style_tags, lyrics=spec.lyrics,
+        photo=spec.photo, exclude=tuple(t for t in (spec.artist, spec.album, spec.feature) if t))
+    return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
 def background(c: Canvas) -> None:
     """The genre scene at working resolution, dithered lightly so gradients don't band.
 
     The dither is kept faint: after upscaling it is soft noise, and noise is what makes PNGs big.
+    Diffusion backgrounds are made at the same working size and go through the same grade.
     """
     n = -(-c.side // SCENE_SCALE)
-    scene = draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options)
+    if c.spec.background_backend == "diffusion":
+        scene = diffusion_scene(c, n)
+        name = "diffusion"
+    else:
+        scene = draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options)
+        name = c.preset.scene
+    if c.spec.variant == "background" and c.photo is None:
+        scene = scene[:, ::-1]  # another view of the same scene, so the no-photo variants differ
+    intensity = scene_intensity(c)
+    if abs(intensity - 0.5) > 1e-3:
+        # 0 -> mostly the ground colour (a quiet backdrop), 1 -> the scene pushed 40% further from it.
+        amount = np.float32(0.3 + 1.4 * intensity)
+        scene = c.palette[0] + (scene - c.palette[0]) * amount
     grain = c.rng("dither").normal(0.0, 0.35, (n, n)).astype(np.float32)
     scene = scene * 255.0 + grain[..., None] + 0.5
     c.scene = np.clip(scene, 0, 255).astype(np.uint8)
-    c.measurements["scene"] = {"name": c.preset.scene, "work_size": n}
+    c.measurements["scene"] = {"name": name, "work_size": n, "intensity": round(intensity, 3)}
 
 
 def _upscale(image: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(image, (side, side), interpolation=cv2.INTER_CUBIC)
 
 
+def _light_colour(palette: list[np.ndarray]) -> np.ndarray:
+    """The scene's light: the highlight leaning toward the accent, at full brightness."""
+    light = palette[3] * 0.55 + palette[2] * 0.45
+    return np.clip(light / max(float(light.max()), 1e-3), 0.0, 1.0)
+
+
+def place_cutout(c: Canvas) -> composite.Placement | None:
+    """The cut-out person over the scene, sized and placed by variant and genre convention."""
+    side, variant, subject = c.side, c.spec.variant, c.subject
+    style = SUBJECT_STYLES.get(c.spec.genre, DEFAULT_SUBJECT_STYLE)
+    crop = c.spec.subject_crop if c.spec.subject_crop != "auto" else style.crop
+    if subject.face is None and crop != "full":
+        crop = "full"
+    if variant == "artist":
+        height, centre_x = style.artist_height, 0.5
+        face_h, eye_y, max_height = style.face_h.get(crop), style.eye_y, 0.76
+    elif variant == "background":
+        if style.background_height <= 0:
+            return None
+        height, face_h, eye_y, max_height = style.background_height, None, 0.0, 0.34
+        centre_x = float(c.rng("layout").choice([0.27, 0.73]))
+    else:  # text-forward: the subject small and centred under the title
+        height, face_h, eye_y, max_height, centre_x = 0.33, None, 0.0, 0.34, 0.5
+    scale, ox, oy = composite.cutout_geometry(subject, side, height=height, face_h=face_h, eye_y=eye_y,
+                                              centre_x=centre_x, max_height=max_height)
+    scene_mean = c.scene.reshape(-1, 3).mean(axis=0) / 255.0
+    light = _light_colour(c.palette)
+    tone = composite.match_tone(c.photo, subject.alpha, scene_mean, light, exposure=style.exposure,
+                                 temperature=style.temperature)
+    small = variant != "artist"
+    cut_style = composite.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
+                                      rim=style.rim * (0.6 if small else 1.0), shadow=style.shadow,
+                                      ground=style.ground, tone=tone)
+    placement = composite.paste_cutout(c.rgb, c.photo, subject, scale, ox, oy, cut_style)
+    if subject.cut_bottom or variant == "artist":
+        composite.ground_fade(c.rgb, c.palette[0], style.ground * (0.7 if small else 1.0),
+                              height=0.14 if small else 0.22)
+    return placement
+
+
 def place_subject(c: Canvas) -> None:
-    """Put the photo on the scene the way the variant asks; without a photo the scene is the cover."""
+    """Put the photo on the scene the way the variant asks; without a photo the scene is the cover.
+
+    A photo with a person gets the cut-out; a photo without one (a product shot, a landscape) keeps
+    the photo placements (fade, card, circle, wash).
+    """
     side, variant = c.side, c.spec.variant
     if c.photo is None:
         c.rgb = _upscale(c.scene, side)
+        return
+    if c.subject is not None and variant != "free":
+        c.rgb = _upscale(c.scene, side)
+        placement = place_cutout(c)
+        c.placement = placement
+        if placement is not None:
+            c.measurements["subject"] = {"box": list(placement.box), "shape": placement.shape,
+                                         "face_box": list(placement.face) if placement.face else None}
+        else:
+            c.measurements["subject"] = None
         return
     scene_mean = c.scene.reshape(-1, 3).mean(axis=0) / 255.0
     tone = composite.scene_tone(c.photo, scene_mean)
@@ -149,6 +362,8 @@ def export(c: Canvas) -> None:
     protect = [(x0 - pad, y0 - pad, x1 + pad, y1 + pad) for x0, y0, x1, y1 in protect]
     c.data, details = encode(c.rgb, c.spec.output_format, c.spec.jpeg_quality, protect)
     c.measurements["export"] = details
+    if len(details.get("attempts", ())) > 1:
+        c.rgb = None  # the file holds smoothed pixels: let QA decode them rather than trust ours
 
 
 STAGES = (("load", load), ("segment", segment), ("background", background), ("composite", place_subject),
@@ -158,7 +373,10 @@ STAGES = (("load", load), ("segment", segment), ("background", background), ("co
 def render(spec: CoverSpec) -> RenderResult:
     """Render one cover: the same spec always gives the same bytes."""
     preset = GENRES[spec.genre]
-    canvas = Canvas(spec, preset, resolve_palette(preset, spec.palette), spec.size)
+    palette, matched = spec_palette(spec, preset)
+    canvas = Canvas(spec, preset, palette, spec.size)
+    if matched:
+        canvas.measurements["steered_by"] = matched
     timings: dict[str, float] = {}
     started = time.perf_counter()
     for name, stage in STAGES:
@@ -175,4 +393,5 @@ def render(spec: CoverSpec) -> RenderResult:
         height=spec.size,
         filename=cover_filename(spec.artist, spec.album, spec.size, spec.size, spec.output_format),
         measurements=canvas.measurements,
+        pixels=canvas.rgb,
     )

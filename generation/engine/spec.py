@@ -7,9 +7,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     from PIL import Image
 
 VARIANTS: tuple[str, ...] = ("artist", "background", "text", "free")
+SEGMENTATIONS: tuple[str, ...] = ("selfie", "rembg", "none")
+BACKGROUND_BACKENDS: tuple[str, ...] = ("procedural", "diffusion")
+TEXT_POSITIONS: tuple[str, ...] = ("auto", "top", "center", "bottom")
+SUBJECT_CROPS: tuple[str, ...] = ("auto", "face", "bust", "full")
+MAX_PROMPT_TEXT = 2000
 OUTPUT_FORMATS: tuple[str, ...] = ("png", "jpeg")
 MIN_SIZE = 1400
 MAX_SIZE = 4000
@@ -44,6 +50,19 @@ class CoverSpec:
     jpeg_quality: int = 92
     explicit: bool = False
     palette: tuple[str, ...] | None = None
+    segmentation: str = "selfie"  # "selfie" | "rembg" | "none"
+    model_dir: str | None = None  # None: segmentation.DEFAULT_MODEL_DIR
+    background_backend: str = "procedural"  # "procedural" | "diffusion"
+    diffusion_model: str | None = None  # the diffusers model directory (required for "diffusion")
+    style: str = ""
+    mood: str = ""
+    style_tags: str = ""
+    lyrics: str = ""
+    text_position: str = "auto"  # "auto" | "top" | "center" | "bottom"
+    background_intensity: float = 0.5  # 0 quiet scene .. 1 strong scene; 0.5 is the preset as designed
+    subject_crop: str = "auto"  # "auto" | "face" | "bust" | "full"
+    # Colours extracted from a style reference (extract_palette): base, mid, accent, highlight, ink.
+    reference_palette: tuple[str, ...] | None = None
     # Excluded from eq/hash: a PIL image is unhashable and compares by pixels.
     photo: Image.Image | None = field(default=None, compare=False, repr=False)
 
@@ -71,8 +90,37 @@ class CoverSpec:
                 raise ValueError("palette must be a non-empty tuple of hex colours")
             for colour in self.palette:
                 parse_hex(colour)
+        self._check_choice("segmentation", SEGMENTATIONS)
+        self._check_choice("background_backend", BACKGROUND_BACKENDS)
+        self._check_choice("text_position", TEXT_POSITIONS)
+        self._check_choice("subject_crop", SUBJECT_CROPS)
+        for name in ("model_dir", "diffusion_model"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"{name} must be a non-empty path string or None")
+        if self.background_backend == "diffusion" and self.diffusion_model is None:
+            raise ValueError("background_backend 'diffusion' needs diffusion_model (a local model directory)")
+        for name in ("style", "mood", "style_tags", "lyrics"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise ValueError(f"{name} must be a string")
+            if len(value) > MAX_PROMPT_TEXT:
+                raise ValueError(f"{name} is limited to {MAX_PROMPT_TEXT} characters")
+        intensity = self.background_intensity
+        if isinstance(intensity, bool) or not isinstance(intensity, int | float) or not 0.0 <= intensity <= 1.0:
+            raise ValueError(f"background_intensity must be a number from 0 to 1, not {intensity!r}")
+        if self.reference_palette is not None:
+            if isinstance(self.reference_palette, str) or not self.reference_palette:
+                raise ValueError("reference_palette must be a non-empty tuple of hex colours")
+            for colour in self.reference_palette:
+                parse_hex(colour)
         if self.photo is not None and self.photo.mode != "RGB":
             raise ValueError(f"photo must be an RGB image from load_photo, not mode {self.photo.mode!r}")
+
+
+    def _check_choice(self, name: str, allowed: tuple[str, ...]) -> None:
+        if getattr(self, name) not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
 
 
 @dataclass
@@ -85,3 +133,5 @@ class RenderResult:
     height: int
     filename: str
     measurements: dict = field(default_factory=dict)
+    # The final pixels (uint8 RGB, what the PNG holds; before JPEG compression), so QA can skip decoding.
+    pixels: np.ndarray | None = field(default=None, repr=False, compare=False)

@@ -35,10 +35,20 @@ _RANK = {"pass": 0, "skip": 0, "review": 1, "fail": 2}
 def _open(source) -> tuple[Image.Image | None, int | None, np.ndarray]:
     """(the file as PIL opened it or None, its size in bytes or None, the decoded 8-bit RGB array)."""
     data = getattr(source, "data", source)  # a RenderResult carries its bytes in .data
+    pixels = getattr(source, "pixels", None)  # ... and its final pixels: no need to decode them again
+    if isinstance(data, bytes | bytearray) and pixels is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))  # lazy: reads the header and metadata only
+        return image, len(data), np.ascontiguousarray(pixels)
     if isinstance(data, bytes | bytearray):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
+        pixels = getattr(source, "pixels", None)
+        if pixels is not None and pixels.shape[:2] == image.size[::-1]:
+            # The renderer's own pixels: the header is still read from the file, the costly decode is skipped.
+            return image, len(data), pixels
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if decoded is None or image.mode not in ("RGB", "RGBA", "L", "P", "CMYK"):
             decoded = np.asarray(image.convert("RGB"))
