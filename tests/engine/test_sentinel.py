@@ -2,6 +2,7 @@
 
 import copy
 import io
+import shutil
 
 import cv2
 import numpy as np
@@ -163,6 +164,7 @@ def test_colour_only_contrast_reads_in_colour_not_in_grey():
     assert qa["checks"]["legibility_gray"] in ("review", "fail")
 
 
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Debian's tesseract-ocr is not installed")
 def test_wrong_text_goes_to_review(photo):
     spec = engine.CoverSpec(genre="hiphop", artist="NOVA", album="GOLDEN HOUR", variant="artist", size=SIZE,
                             seed=11, photo=photo)
