@@ -80,3 +80,16 @@ def assert_ledger_consistent(org: Organization) -> None:
     acct = ledger.account(org)
     assert (acct.balance, acct.held) == ledger.expected_from_ledger(org)
     assert acct.held >= 0 and acct.balance >= acct.held
+
+
+@pytest.fixture
+def live(live_server, settings, tmp_path):
+    """The live server with its own media folder, public URLs pointing at it and empty queues around the test."""
+    from tests.live import empty_queues
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.ALLOW_PRIVATE_CALLBACKS = True
+    empty_queues()
+    yield live_server
+    empty_queues()

@@ -16,19 +16,9 @@ from PIL import Image
 from billing import ledger
 from generation.models import CallbackDelivery, CoverTask, TaskStatus
 from tests.conftest import api_client, assert_ledger_consistent, make_org
-from tests.live import Receiver, Worker, empty_queues, wait_for
+from tests.live import Receiver, Worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def live(live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PUBLIC_BASE_URL = live_server.url
-    settings.ALLOW_PRIVATE_CALLBACKS = True
-    empty_queues()
-    yield live_server
-    empty_queues()
 
 
 @pytest.fixture

@@ -42,18 +42,6 @@ def chromium():
 
 
 @pytest.fixture
-def live(live_server, settings, tmp_path):
-    from tests.live import empty_queues
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PUBLIC_BASE_URL = live_server.url
-    settings.ALLOW_PRIVATE_CALLBACKS = True
-    empty_queues()
-    yield live_server
-    empty_queues()
-
-
-@pytest.fixture
 def new_page(chromium, live):
     """Pages in fresh browser contexts (separate cookies), each closed after the test."""
     contexts = []
