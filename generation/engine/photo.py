@@ -13,6 +13,14 @@ from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 ACCEPTED = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 ACCEPTED_TEXT = "JPEG, PNG or WebP"
+try:  # HEIC (iPhone photos) through the pillow-heif wheel, which bundles libheif
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    ACCEPTED["HEIF"] = "HEIC"
+    ACCEPTED_TEXT = "JPEG, PNG, WebP or HEIC"
+except ImportError:
+    pass
 # Larger photos are reduced on load: no cover is bigger than 4000 px, and a smaller
 # working copy keeps memory and time down for 50 MP camera files.
 MAX_WORKING_SIDE = 4096
@@ -23,7 +31,7 @@ class PhotoError(ValueError):
 
 
 def load_photo(data: bytes, *, max_pixels: int = 50_000_000, min_side: int = 400) -> Image.Image:
-    """Decode JPEG/PNG/WebP bytes into an upright 8-bit RGB sRGB image; PhotoError if unusable.
+    """Decode JPEG/PNG/WebP/HEIC bytes into an upright 8-bit RGB sRGB image; PhotoError if unusable.
 
     The header is checked (format, pixel count, short side) before any pixel is decoded.
     Transparency is composited on white. `info["source_size"]` keeps the upright size as uploaded.
