@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
@@ -18,6 +19,11 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("generation.dashboard_urls")),
 ]
+
+if settings.DEBUG:  # the local demo's callback receiver (make run); never mounted in production
+    from generation.devreceiver import callbacks
+
+    urlpatterns.insert(0, path("dev/callbacks", callbacks, name="dev-callbacks"))
 
 handler404 = "albumart.views.not_found"
 handler500 = "albumart.views.error"

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -17,16 +19,20 @@ class Command(BaseCommand):
             ledger.grant(org, credits, note="demo organisation")
         key, plaintext = ApiKey.create(org, name="make run")
         base = settings.PUBLIC_BASE_URL
+        demo_body = json.dumps({"genre": "hiphop", "text_artist": "NOVA", "text_album": "STILL STANDING",
+                                "callBackUrl": f"{base}/dev/callbacks"})
         self.stdout.write(f"""
   AlbumArt is ready at {base}  (API docs: {base}/api/docs/)
   Organisation : {org.name} ({org.slug}), {ledger.account(org).available} credits available
   API key      : {plaintext}
   Webhook secret: {org.webhook_secret}
 
-  Try it (background-only, no photo):
+  Try it (background-only, no photo; the callback goes to the local demo receiver):
     curl -s -X POST {base}/api/v1/cover/generate -H 'Authorization: Bearer {plaintext}' \\
       -H 'Content-Type: application/json' \\
-      -d '{{"genre": "hiphop", "text_artist": "NOVA", "text_album": "STILL STANDING"}}'
+      -d '{demo_body}'
+  A few seconds later, the signed callback as it arrived (signatureValid: true):
+    curl -s {base}/dev/callbacks
   With a photo (multipart):
     curl -s -X POST {base}/api/v1/cover/generate -H 'Authorization: Bearer {plaintext}' \\
       -F genre=rnb -F text_artist='Layla Moore' -F text_album='Velvet Hours' -F source_image=@photo.jpg
