@@ -20,5 +20,6 @@ class CreditsView(APIView):
             organization=request.org, kind=CreditEntry.Kind.CHARGE, created_at__gte=month_start
         ).aggregate(total=Sum("amount"))["total"] or 0
         return envelope(200, "success", {
-            "balance": acct.balance, "held": acct.held, "available": acct.available, "chargedThisMonth": charged,
+            "balance": acct.balance, "held": acct.held, "available": acct.available, "debt": acct.debt,
+            "chargedThisMonth": charged,
         })

@@ -66,4 +66,4 @@ def test_grant_command(org, capsys):
 def test_credits_endpoint(client, org):
     ledger.hold(org, 4)
     data = client.get("/api/v1/credits").json()["data"]
-    assert data == {"balance": 100, "held": 4, "available": 96, "chargedThisMonth": 0}
+    assert data == {"balance": 100, "held": 4, "available": 96, "debt": 0, "chargedThisMonth": 0}
