@@ -165,7 +165,7 @@ def test_ledger_page_shows_the_statement_of_the_own_organisation(users, org, oth
     assert web_client(users["owner"]).get("/billing/ledger?month=1999-99").status_code == 200
 
 
-def test_credits_endpoint_is_unchanged(client, org):
+def test_credits_endpoint_shows_debt(client, org):
     ledger.hold(org, 4)
     assert client.get("/api/v1/credits").json()["data"] == {
-        "balance": 100, "held": 4, "available": 96, "chargedThisMonth": 0}
+        "balance": 100, "held": 4, "available": 96, "debt": 0, "chargedThisMonth": 0}

@@ -95,16 +95,82 @@ def blend(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return cv2.blendLinear(base, np.ascontiguousarray(top), 1.0 - alpha, alpha)
 
 
+BLEND_TILE = 64
+SOLID = 1.0 - 1e-6  # a block mean this close to 1 has every pixel within a fraction of a level of 1
+
+
+def _tile_means(mask: np.ndarray, tile: int) -> np.ndarray:
+    """Mean of `mask` over tile x tile blocks (ceil-sized grid); blocks cut by the edge read as partial (0.5).
+
+    A block's mean is exactly 0 only when every value in it is 0 (the masks are non-negative) and 1
+    only when every value is 1 (up to float rounding, which can only make a block look partial).
+    """
+    h, w = mask.shape
+    th, tw = h // tile, w // tile
+    means = np.full((-(-h // tile), -(-w // tile)), 0.5, np.float32)
+    if th and tw:
+        means[:th, :tw] = cv2.resize(mask[:th * tile, :tw * tile], (tw, th), interpolation=cv2.INTER_AREA)
+    return means
+
+
+def _quarter_tiles(mask_q: np.ndarray, h: int, w: int, tile: int = BLEND_TILE) -> np.ndarray:
+    """Which full-size blocks (h x w image) touch a non-zero of `mask_q`, its quarter-size copy (w // 4 wide).
+
+    The blocks are tile // 4 quarter pixels; the mask should be dilated a couple of pixels by the
+    caller to cover the upscale's reach and the rounding of the quarter size. Blocks past its end count as hit.
+    """
+    q = tile // 4
+    rows, cols = -(-h // tile), -(-w // tile)
+    hit = np.ones((rows, cols), bool)
+    qh, qw = mask_q.shape[0] // q, mask_q.shape[1] // q
+    if qh and qw:
+        means = cv2.resize(mask_q[:qh * q, :qw * q].astype(np.float32), (qw, qh), interpolation=cv2.INTER_AREA)
+        hit[:min(rows, qh), :min(cols, qw)] = means[:rows, :cols] > 0
+    return hit
+
+
+def _runs(flags: np.ndarray):
+    """(start, stop) of the runs of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], flags, [False])).astype(np.int8)))
+    return zip(edges[::2], edges[1::2], strict=True)
+
+
+def blend_tiled(base: np.ndarray, top: np.ndarray, alpha: np.ndarray, means: np.ndarray | None = None,
+                tile: int = BLEND_TILE) -> None:
+    """blend() in place, block by block: blocks where alpha is all 0 are skipped, all 1 are copied.
+
+    The same pixels as one blend over the whole area, at the cost of the soft edge only. `top` may be a
+    single colour (shape (3,), uint8) instead of an image.
+    """
+    if means is None:
+        means = _tile_means(alpha, tile)
+    flat = top.ndim == 1
+    for row, line in enumerate(means):
+        y0, y1 = row * tile, min(base.shape[0], (row + 1) * tile)
+        solid = line >= SOLID
+        for kind, flags in ((1, solid), (2, (line > 0.0) & ~solid)):
+            for c0, c1 in _runs(flags):
+                x0, x1 = c0 * tile, min(base.shape[1], c1 * tile)
+                if flat:
+                    patch = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+                    patch[:] = top
+                else:
+                    patch = top[y0:y1, x0:x1]
+                if kind == 1:
+                    base[y0:y1, x0:x1] = patch
+                else:
+                    base[y0:y1, x0:x1] = blend(base[y0:y1, x0:x1], patch, alpha[y0:y1, x0:x1])
+
+
 def blend_rows(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:
     """base = base * (1 - a) + top * a (in place), alpha given per row, 0..1; skips rows with a == 0 or 1."""
     full = np.flatnonzero(alpha >= 1.0)
     if full.size:
-        base[full[0]:full[-1] + 1] = top[full[0]:full[-1] + 1]
-    partial = np.flatnonzero((alpha > 0.0) & (alpha < 1.0))
-    if partial.size:
-        r0, r1 = partial[0], partial[-1] + 1
-        weights = np.repeat(alpha[r0:r1, None].astype(np.float32), base.shape[1], axis=1)
-        base[r0:r1] = blend(base[r0:r1], top[r0:r1], weights)
+        base[full[0]:full[-1] + 1] = top[full[0]:full[-1] + 1] if top.shape[0] > 1 else top
+    # Row by row (one weight per row): no full-size weight arrays. `top` may broadcast over the rows.
+    for row in np.flatnonzero((alpha > 0.0) & (alpha < 1.0)):
+        weight = float(alpha[row])
+        base[row] = cv2.addWeighted(base[row], 1.0 - weight, top[row if top.shape[0] > 1 else 0], weight, 0.0)
 
 
 def blend_mask(base: np.ndarray, top: np.ndarray, mask: np.ndarray, x0: int, y0: int) -> None:
@@ -361,37 +427,50 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)
     if scale >= 1:
         crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_CUBIC)
-        alpha = np.clip(cv2.resize(alpha, (cw, ch), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+        # Linear interpolation keeps 0..1 (up to a rounding ulp, harmless: blend() normalises its weights).
+        alpha = cv2.resize(alpha, (cw, ch), interpolation=cv2.INTER_LINEAR)
     # Clip to the canvas.
     x0, y0 = max(0, cx0), max(0, cy0)
     x1, y1 = min(side, cx0 + cw), min(side, cy0 + ch)
     crop = crop[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
-    alpha = np.ascontiguousarray(alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0])
+    alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]  # a view: the blocks are made contiguous as blended
     if style.opacity < 1:
-        alpha *= np.float32(style.opacity)
+        alpha = alpha * np.float32(style.opacity)
     region = canvas[y0:y1, x0:x1]
     rh, rw = alpha.shape
+    alpha_means = _tile_means(alpha, BLEND_TILE)
     # Shadow and rim are soft: work on a quarter-size alpha and upscale the results.
     qw, qh = max(1, rw // 4), max(1, rh // 4)
-    quarter = cv2.resize(alpha, (qw, qh), interpolation=cv2.INTER_AREA)
+    quarter = cv2.resize(alpha[:qh * 4, :qw * 4], (qw, qh), interpolation=cv2.INTER_AREA)  # exact 4:1 (fast)
     if style.shadow > 0:  # the silhouette, blurred and dropped a little, darkening the scene behind
         shift = max(1, round(side * 0.01 / 4))
         shadow = np.zeros_like(quarter)
         shadow[shift:] = cv2.GaussianBlur(quarter, (0, 0), side * 0.012 / 4)[:-shift]
-        shadow = cv2.resize(shadow * np.float32(style.shadow), (rw, rh), interpolation=cv2.INTER_LINEAR)
-        dark = np.empty_like(region)
-        dark[:] = (style.ground_colour * 0.35 * 255).astype(np.uint8)
-        region[:] = blend(region, dark, np.clip(shadow, 0, 1))
-    region[:] = blend(region, crop, alpha)
+        shadow *= np.float32(style.shadow)
+        shadow[shadow < 1 / 512] = 0.0  # too faint to move a level: lets whole blocks be skipped
+        shadow = cv2.resize(shadow, (rw, rh), interpolation=cv2.INTER_LINEAR)  # stays within 0..style.shadow
+        dark = (style.ground_colour * 0.35 * 255).astype(np.uint8)
+        # Under the solid subject the shadow is covered anyway: only blocks the subject doesn't fill.
+        shadow_means = _tile_means(shadow, BLEND_TILE)
+        shadow_means[alpha_means >= SOLID] = 0.0
+        blend_tiled(region, dark, shadow, shadow_means)
+    blend_tiled(region, crop, alpha, alpha_means)
     if style.rim > 0:  # rim light: the mask's inner edge, brightened and blurred, lit from above
         inner = np.clip(quarter - cv2.GaussianBlur(quarter, (0, 0), max(1.0, side * 0.004 / 4)), 0.0, 1.0)
         glow = cv2.GaussianBlur(inner, (0, 0), max(1.0, side * 0.006 / 4))
         rim = np.clip(inner * 1.6 + glow * 0.9, 0.0, 1.0) * np.float32(style.rim)
         rim *= np.linspace(1.0, 0.25, qh, dtype=np.float32)[:, None]
         light = np.clip(style.rim_colour * 255.0, 0, 255).astype(np.float32)
-        add = cv2.resize((rim[..., None] * light).astype(np.uint8), (rw, rh), interpolation=cv2.INTER_LINEAR)
+        add_q = (rim[..., None] * light).astype(np.uint8)
+        add = cv2.resize(add_q, (rw, rh), interpolation=cv2.INTER_LINEAR)
         # Only where the subject is: the rim sits inside the silhouette, the glow spills a little outside.
-        region[:] = cv2.add(region, add)
+        # Add block by block where the rim is lit (found at quarter size, grown by the upscale's reach).
+        lit = cv2.dilate((rim * float(light.max()) >= 1.0).astype(np.uint8), np.ones((5, 5), np.uint8))
+        for row, line in enumerate(_quarter_tiles(lit, rh, rw)):
+            ty0, ty1 = row * BLEND_TILE, min(rh, (row + 1) * BLEND_TILE)
+            for c0, c1 in _runs(line):
+                tx0, tx1 = c0 * BLEND_TILE, min(rw, c1 * BLEND_TILE)
+                region[ty0:ty1, tx0:tx1] = cv2.add(region[ty0:ty1, tx0:tx1], add[ty0:ty1, tx0:tx1])
     face = None
     if subject.face is not None:
         f = subject.face
@@ -410,6 +489,6 @@ def ground_fade(canvas: np.ndarray, colour: np.ndarray, strength: float, height:
     rows = (np.arange(start, side, dtype=np.float32) + 0.5) / side
     t = np.clip((rows - (1 - height)) / height, 0.0, 1.0)
     weight = (t * t * (3 - 2 * t)) * np.float32(strength)
-    top = np.empty_like(canvas[start:])
+    top = np.empty_like(canvas[start:start + 1])  # one row, used for every row
     top[:] = np.clip(colour * 255.0, 0, 255).astype(np.uint8)
     blend_rows(canvas[start:], top, weight)

@@ -41,8 +41,13 @@ def apply_curves(rgb: np.ndarray, grade: Grade) -> np.ndarray:
 def apply_saturation(rgb: np.ndarray, amount: float) -> np.ndarray:
     if abs(amount - 1.0) < 1e-3:
         return rgb
-    grey = cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-    return cv2.addWeighted(rgb, amount, grey, 1.0 - amount, 0.0)
+    return cv2.transform(rgb, _saturation_matrix(amount))
+
+
+def _saturation_matrix(amount: float) -> np.ndarray:
+    """rgb * amount + grey * (1 - amount) with grey = Rec. 601 luma (as OpenCV's RGB2GRAY), as a 3x3 transform."""
+    matrix = amount * np.eye(3) + (1.0 - amount) * np.array([[0.299, 0.587, 0.114]] * 3)
+    return matrix.astype(np.float32)
 
 
 def vignette_map(size: int, strength: float) -> np.ndarray:
@@ -55,10 +60,20 @@ def vignette_map(size: int, strength: float) -> np.ndarray:
     return cv2.resize(small, (size, size), interpolation=cv2.INTER_LINEAR)
 
 
-def apply_vignette(rgb: np.ndarray, strength: float) -> np.ndarray:
+@lru_cache(maxsize=2)
+def _vignette_rgb(size: int, strength: float) -> np.ndarray:
+    """The vignette map on three channels, kept per (size, strength): the variants of a task share it."""
+    factor = cv2.cvtColor(vignette_map(size, strength), cv2.COLOR_GRAY2RGB)
+    factor.flags.writeable = False
+    return factor
+
+
+def apply_vignette(rgb: np.ndarray, strength: float, *, in_place: bool = False) -> np.ndarray:
     if strength <= 0:
         return rgb
-    factor = cv2.cvtColor(vignette_map(rgb.shape[0], strength), cv2.COLOR_GRAY2RGB)
+    factor = _vignette_rgb(rgb.shape[0], float(strength))
+    if in_place:
+        return cv2.multiply(rgb, factor, dst=rgb, scale=1.0 / 255.0)
     return cv2.multiply(rgb, factor, scale=1.0 / 255.0)
 
 
@@ -71,22 +86,59 @@ def _grain_plate(amplitude: float) -> np.ndarray:
     return np.clip(noise + 128.0, 0, 255).astype(np.uint8)
 
 
-def apply_grain(rgb: np.ndarray, amplitude: float) -> np.ndarray:
+def apply_grain(rgb: np.ndarray, amplitude: float, *, in_place: bool = False) -> np.ndarray:
     """Luminance-only grain from a tiled plate; saturating add keeps it cheap."""
     if amplitude <= 0:
         return rgb
-    size = rgb.shape[0]
-    plate = _grain_plate(round(amplitude, 2))
+    plate = _grain_rgb(rgb.shape[0], round(amplitude, 2))
+    if in_place:
+        return cv2.addWeighted(rgb, 1.0, plate, 1.0, -128.0, dst=rgb)
+    return cv2.addWeighted(rgb, 1.0, plate, 1.0, -128.0)
+
+
+@lru_cache(maxsize=2)
+def _grain_rgb(size: int, amplitude: float) -> np.ndarray:
+    """The grain plate tiled to the cover's size on three channels, kept per (size, amplitude)."""
+    plate = _grain_plate(amplitude)
     reps = -(-size // plate.shape[0])
-    tiled = np.tile(plate, (reps, reps))[:size, :size]
-    return cv2.addWeighted(rgb, 1.0, cv2.cvtColor(tiled, cv2.COLOR_GRAY2RGB), 1.0, -128.0)
+    tiled = cv2.cvtColor(np.ascontiguousarray(np.tile(plate, (reps, reps))[:size, :size]), cv2.COLOR_GRAY2RGB)
+    tiled.flags.writeable = False
+    return tiled
 
 
-def grade_image(rgb: np.ndarray, grade: Grade, *, full_grain: bool) -> np.ndarray:
-    """The whole grade in order: curves, saturation, vignette, then grain (JPEG only, see COVER-CRAFT)."""
-    out = apply_curves(rgb, grade)
-    out = apply_saturation(out, grade.saturation)
-    out = apply_vignette(out, grade.vignette)
-    if full_grain:
-        out = apply_grain(out, grade.grain)
+GRADE_STRIP = 96  # rows per strip: the four steps run on a strip while it is still in the CPU cache
+
+
+def grade_image(rgb: np.ndarray, grade: Grade, *, full_grain: bool, in_place: bool = False) -> np.ndarray:
+    """The whole grade in order: curves, saturation, vignette, then grain (JPEG only, see COVER-CRAFT).
+
+    Every step is per pixel, so a square 3-channel image is graded strip by strip into a new array (the same
+    pixels as the steps one after another over the whole image, without three passes through memory).
+    `in_place` grades into `rgb` itself (the caller's canvas), saving a full-size allocation.
+    """
+    size = rgb.shape[0]
+    if rgb.ndim != 3 or rgb.shape[1] != size or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        out = apply_curves(rgb, grade)
+        out = apply_saturation(out, grade.saturation)
+        own = out is not rgb  # the later steps may then work in place on the new array
+        out = apply_vignette(out, grade.vignette, in_place=own)
+        if full_grain:
+            out = apply_grain(out, grade.grain, in_place=own)
+        return out
+    lut = curves(grade)
+    saturate = abs(grade.saturation - 1.0) >= 1e-3
+    matrix = _saturation_matrix(grade.saturation)
+    vignette = _vignette_rgb(size, float(grade.vignette)) if grade.vignette > 0 else None
+    grain = _grain_rgb(size, round(grade.grain, 2)) if full_grain and grade.grain > 0 else None
+    out = rgb if in_place else np.empty_like(rgb)
+    for r0 in range(0, size, GRADE_STRIP):
+        r1 = min(size, r0 + GRADE_STRIP)
+        strip = out[r0:r1]
+        cv2.LUT(rgb[r0:r1], lut, dst=strip)
+        if saturate:
+            cv2.transform(strip, matrix, dst=strip)
+        if vignette is not None:
+            cv2.multiply(strip, vignette[r0:r1], dst=strip, scale=1.0 / 255.0)
+        if grain is not None:
+            cv2.addWeighted(strip, 1.0, grain[r0:r1], 1.0, -128.0, dst=strip)
     return out

@@ -250,7 +250,10 @@ def layout_text(roles: list[Role], typo: Typography, side: int, zone: Zone) -> l
 
 def relative_luminance(rgb: np.ndarray) -> np.ndarray:
     """WCAG relative luminance per pixel (or of one colour), 0..1."""
-    return _SRGB_TO_LINEAR[np.asarray(rgb, dtype=np.uint8)] @ _LUMA
+    rgb = np.asarray(rgb, dtype=np.uint8)
+    if rgb.ndim == 3 and rgb.shape[2] == 3 and rgb.shape[0] * rgb.shape[1] > 4096:  # an image: OpenCV, same values
+        return cv2.transform(cv2.LUT(rgb, _SRGB_TO_LINEAR), _LUMA[None, :])
+    return _SRGB_TO_LINEAR[rgb] @ _LUMA
 
 
 def contrast_ratio(a: float, b: float) -> float:
@@ -274,15 +277,29 @@ class LuminanceMap:
     def __init__(self, rgb: np.ndarray):
         self.factor = 4
         side = rgb.shape[0]
-        small = cv2.resize(rgb, (side // self.factor, side // self.factor), interpolation=cv2.INTER_AREA)
-        self.lum = relative_luminance(small)
+        self.rgb, self.lum = None, None
+        if side % self.factor == 0 and rgb.shape[1] == side:
+            # Exact 4:1 blocks: a box's luminance is the same computed alone, so only the boxes asked for
+            # are computed (sample before changing the canvas: the pixels are read at `under`).
+            self.rgb, self.shape = rgb, (side // self.factor, side // self.factor)
+        else:
+            small = cv2.resize(rgb, (side // self.factor, side // self.factor), interpolation=cv2.INTER_AREA)
+            self.lum = relative_luminance(small)
+            self.shape = self.lum.shape
 
     def under(self, box: tuple[int, int, int, int], pad: int = 0) -> np.ndarray:
         f = self.factor
         x0, y0 = (box[0] - pad) // f, (box[1] - pad) // f
         x1, y1 = -(-(box[2] + pad) // f), -(-(box[3] + pad) // f)  # rounded up
-        h, w = self.lum.shape
-        return self.lum[max(0, y0):min(h, y1), max(0, x0):min(w, x1)].ravel()
+        h, w = self.shape
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if self.lum is not None:
+            return self.lum[y0:y1, x0:x1].ravel()
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros(0)
+        block = self.rgb[y0 * f:y1 * f, x0 * f:x1 * f]
+        small = cv2.resize(block, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        return np.asarray(relative_luminance(small)).reshape(-1)
 
 
 def choose_colour(candidates: list[tuple[int, int, int]], samples: list[np.ndarray]) -> tuple[tuple, float]:

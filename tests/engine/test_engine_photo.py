@@ -126,7 +126,7 @@ def test_truncated_jpeg_is_refused():
 
 def test_random_bytes_and_empty_are_refused():
     junk = np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes()
-    with pytest.raises(PhotoError, match="JPEG, PNG or WebP"):
+    with pytest.raises(PhotoError, match="JPEG, PNG, WebP"):
         load_photo(junk)
     with pytest.raises(PhotoError, match="empty"):
         load_photo(b"")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .common import (
@@ -45,9 +46,9 @@ def urban_night(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: d
     for depth in (0.0, 0.5, 1.0):
         _skyline_layer(rng, n, image, windows, window_colour, horizon, depth, mix(mid, haze, 0.4), pal)
 
-    lights = window_colour * windows[..., None]
-    add_glow = blur(lights, n * 0.006) * 2.2 + blur(lights, n * 0.02) * 1.2
-    image += lights + add_glow
+    lights = cv2.multiply(window_colour, cv2.cvtColor(windows, cv2.COLOR_GRAY2RGB))
+    image += lights
+    image += cv2.addWeighted(blur(lights, n * 0.006), 2.2, blur(lights, n * 0.02), 1.2, 0.0)
     image += bokeh(rng, n, int(rng.integers(7, 14)), [accent, highlight, mix(accent, mid, 0.5)],
                    radius=(0.02, 0.07), region=(0.0, horizon + 0.08, 1.0, 1.05), strength=(0.06, 0.2))
     image += bokeh(rng, n, int(rng.integers(3, 7)), [highlight, accent], radius=(0.04, 0.09),
@@ -82,10 +83,14 @@ def _skyline_layer(rng, n, image, windows, window_colour, horizon, depth, haze, 
     colour = mix(lighten(haze, 0.08), darken(base, 0.3), 0.2 + 0.55 * depth)
     # A faint vertical falloff inside the buildings keeps the near row from being a flat slab.
     shade = (1.0 - 0.35 * np.clip((y - top) / 0.4, 0, 1)).astype(np.float32)
-    image *= 1.0 - inside[..., None]
-    image += inside[..., None] * (colour * shade[..., None])
+    # image = image * (1 - inside) + colour * shade * inside, on three channels through OpenCV (in place).
+    keep = cv2.cvtColor(1.0 - inside, cv2.COLOR_GRAY2RGB)
+    wall = cv2.cvtColor(inside * shade, cv2.COLOR_GRAY2RGB)
+    cv2.multiply(wall, tuple(float(v) for v in colour) + (0.0,), dst=wall)
+    cv2.multiply(image, keep, dst=image)
+    cv2.add(image, wall, dst=image)
     windows *= 1.0 - inside
-    window_colour *= 1.0 - inside[..., None]
+    cv2.multiply(window_colour, keep, dst=window_colour)
 
     row1 = int(ground * n) + 1 - row0  # windows stop at the layer's ground line
     y, top, inside = y[:row1], top, inside[:row1]
@@ -101,12 +106,15 @@ def _skyline_layer(rng, n, image, windows, window_colour, horizon, depth, haze, 
     in_window = (fx > 0.3) & (fx < 0.75) & (fy > 0.35) & (fy < 0.78)
     in_window &= (gx >= 1.0) & (x <= right - cell_w) & (gy >= 1.0) & (inside > 0.5)
     # A cheap per-window hash: the same window is lit or dark at every pixel it covers.
-    key = gx * 12.9898 + gy * 78.233 + (column[None, :] + depth * 1000.0) * 37.719
+    # Only window pixels matter, so the hash and the light are computed there alone.
+    wy, wx = np.nonzero(in_window)
+    key = (gx[0, wx] * 12.9898 + gy[wy, wx] * 78.233) + (column[wx] + depth * 1000.0) * 37.719
     chance = (np.sin(key).astype(np.float32) * 43758.547) % 1.0
-    lit_rate = rng.uniform(0.08, 0.3, count).astype(np.float32)[column][None, :] * (0.5 + 0.5 * depth)
-    lit = (in_window & (chance < lit_rate)).astype(np.float32)
-    warmth = rng.random(count).astype(np.float32)[column][None, :, None] * 0.6
-    tint = highlight[None, None, :] * (1 - warmth) + accent[None, None, :] * warmth
+    lit_rate = rng.uniform(0.08, 0.3, count).astype(np.float32)[column] * (0.5 + 0.5 * depth)
+    lit = chance < lit_rate[wx]
+    warmth = rng.random(count).astype(np.float32)[column][:, None] * 0.6
+    tint = highlight[None, :] * (1 - warmth) + accent[None, :] * warmth
+    wy, wx, chance = wy[lit], wx[lit], chance[lit]
     brightness = (0.55 + 0.45 * depth) * (0.6 + 0.4 * ((chance * 7.0) % 1.0))
-    windows[:row1] += lit * brightness
-    window_colour[:row1] += lit[..., None] * tint
+    windows[wy, wx] += brightness
+    window_colour[wy, wx] += tint[wx]

@@ -17,6 +17,7 @@ from .common import (
     silhouette,
     smoothstep,
     stars,
+    tinted,
     vertical_gradient,
 )
 
@@ -46,22 +47,23 @@ def film_sky(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict
     cover = float(rng.uniform(0.42, 0.6))
     density = smoothstep(cover, cover + 0.3, stretch) * smoothstep(horizon, horizon * 0.55, y)
     near_sun = gaussian_spot(n, sun_x, sun_y, 0.45)
-    cloud_colour = (mix(mid, lighten(highlight, 0.3), 0.55)[None, None, :] * (1 - near_sun[..., None])
-                    + mix(highlight, accent, 0.45)[None, None, :] * near_sun[..., None])
     shade = 0.78 + 0.22 * smoothstep(0.3, 0.9, noise)
-    paint(image, density.astype(np.float32), cloud_colour * shade[..., None], 0.85)
+    # (far colour * (1 - near_sun) + near colour * near_sun) * shade
+    cloud_colour = tinted((1 - near_sun) * shade, mix(mid, lighten(highlight, 0.3), 0.55))
+    cloud_colour += tinted(near_sun * shade, mix(highlight, accent, 0.45))
+    paint(image, density.astype(np.float32), cloud_colour, 0.85)
 
     # Hills: two or three fractal ridges, nearer ones darker and lower in the frame.
     layers = int(rng.integers(2, 4))
     field = fractal_noise(rng, n, cells=24, octaves=3)
+    texture = 0.9 + 0.2 * field
     for i in range(layers):
         depth = (i + 1) / layers
         profile = noise_1d(rng, n, cells=int(rng.integers(2, 6)), octaves=4)
         tops = horizon + 0.015 + depth * 0.09 - profile * (0.03 + 0.06 * depth)
         mask = silhouette(n, tops.astype(np.float32))
         colour = mix(mix(mid, accent, 0.25), darken(base, 0.3), 0.35 + 0.6 * depth)
-        texture = (0.9 + 0.2 * field)[..., None]
-        paint(image, mask, colour * texture)
+        paint(image, mask, tinted(texture, colour))
     # Warm haze low in the frame, the sun's light on the land.
     add_light(image, gaussian_spot(n, sun_x, horizon + 0.05, 0.35, aspect=2.0) * (y > horizon), accent, 0.18)
     return image
