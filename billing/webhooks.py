@@ -82,20 +82,17 @@ def _apply_session(session: dict, prepared) -> str:
     return f"purchase {purchase.pk}: {'granted' if granted else purchase.state}"
 
 
-def _apply_session_expired(session: dict, _) -> str:
-    purchase = Purchase.objects.filter(stripe_session_id=session.get("id")).first()
-    if purchase is None:
-        return "not an AlbumArt checkout"
-    purchase.close(Purchase.State.EXPIRED)
-    return f"purchase {purchase.pk}: expired"
+def _closer(state: str, outcome: str):
+    """A handler ending the session's purchase in `state` (an expired session or a failed delayed payment)."""
 
+    def apply(session: dict, _) -> str:
+        purchase = Purchase.objects.filter(stripe_session_id=session.get("id")).first()
+        if purchase is None:
+            return "not an AlbumArt checkout"
+        purchase.close(state)
+        return f"purchase {purchase.pk}: {outcome}"
 
-def _apply_async_failed(session: dict, _) -> str:
-    purchase = Purchase.objects.filter(stripe_session_id=session.get("id")).first()
-    if purchase is None:
-        return "not an AlbumArt checkout"
-    purchase.close(Purchase.State.FAILED)
-    return f"purchase {purchase.pk}: payment failed"
+    return apply
 
 
 def _topup_purchase(pi: dict) -> Purchase | None:
@@ -207,8 +204,8 @@ def _apply_dispute_closed(dispute: dict, _) -> str:
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": Handler(_apply_session, checkout.session_payment),
     "checkout.session.async_payment_succeeded": Handler(_apply_session, checkout.session_payment),
-    "checkout.session.async_payment_failed": Handler(_apply_async_failed),
-    "checkout.session.expired": Handler(_apply_session_expired),
+    "checkout.session.async_payment_failed": Handler(_closer(Purchase.State.FAILED, "payment failed")),
+    "checkout.session.expired": Handler(_closer(Purchase.State.EXPIRED, "expired")),
     "payment_intent.succeeded": Handler(_apply_topup_succeeded, _prepare_topup_succeeded),
     "payment_intent.payment_failed": Handler(_apply_topup_failed),
     "charge.refunded": Handler(_apply_refund),
