@@ -1,5 +1,6 @@
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from albumart.api import ApiError, envelope, validation_error
@@ -27,35 +28,44 @@ class GenerateView(APIView):
 
     @extend_schema(request=GenerateSerializer, responses={200: dict}, operation_id="cover_generate")
     def post(self, request):
-        org = request.org
-        serializer = GenerateSerializer(data=request.data)
-        if not serializer.is_valid():
-            return validation_error(serializer.errors)
-        params = dict(serializer.validated_data)
-        client_task_id = params.pop("taskId", None) or None
-        callback_url = params.pop("callBackUrl", "") or ""
-        if client_task_id and (conflict := _existing_task_conflict(org, client_task_id)):
-            return conflict
+        return submit(request.org, request.data)
 
-        source = request.data.get("source_image")
-        try:
-            photo_bytes = read_source(source)
-            warnings = check_photo(photo_bytes) if photo_bytes is not None else []
-        except SourceError as exc:
-            return validation_error({"source_image": [str(exc)]})
-        try:
-            reference = read_source(request.data.get("style_reference"), "style_reference")
-            if reference is not None:
-                params["reference_palette"] = reference_palette(reference)
-        except SourceError as exc:
-            return validation_error({"style_reference": [str(exc)]})
 
-        source_path = files.save(f"sources/{org.pk}/{new_task_id()}", photo_bytes) if photo_bytes else ""
-        response = create_task(org, params, client_task_id=client_task_id, callback_url=callback_url,
-                               source_path=source_path, warnings=warnings)
-        if response.status_code != 200 and source_path:
-            files.delete(source_path)  # no task refers to it
-        return response
+def submit(org, data) -> Response:
+    """The whole generate request: validate, read the photo and reference, then create the task.
+
+    The API and the dashboard's playground both come through here; the answer is the API's envelope.
+    """
+    serializer = GenerateSerializer(data=data)
+    if not serializer.is_valid():
+        return validation_error(serializer.errors)
+    params = dict(serializer.validated_data)
+    client_task_id = params.pop("taskId", None) or None
+    callback_url = params.pop("callBackUrl", "") or ""
+    if client_task_id and (conflict := _existing_task_conflict(org, client_task_id)):
+        return conflict
+    try:
+        photo_bytes = read_source(data.get("source_image"))
+        warnings = check_photo(photo_bytes) if photo_bytes is not None else []
+    except SourceError as exc:
+        return validation_error({"source_image": [str(exc)]})
+    except ApiError as exc:  # 413
+        return envelope(exc.status_code, exc.msg, exc.data)
+    try:
+        reference = read_source(data.get("style_reference"), "style_reference")
+        if reference is not None:
+            params["reference_palette"] = reference_palette(reference)
+    except SourceError as exc:
+        return validation_error({"style_reference": [str(exc)]})
+    except ApiError as exc:
+        return envelope(exc.status_code, exc.msg, exc.data)
+
+    source_path = files.save(f"sources/{org.pk}/{new_task_id()}", photo_bytes) if photo_bytes else ""
+    response = create_task(org, params, client_task_id=client_task_id, callback_url=callback_url,
+                           source_path=source_path, warnings=warnings)
+    if response.status_code != 200 and source_path:
+        files.delete(source_path)  # no task refers to it
+    return response
 
 
 def create_task(org, params: dict, *, client_task_id=None, callback_url="", source_path="", warnings=(),

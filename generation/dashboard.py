@@ -25,12 +25,10 @@ from accounts.decorators import manager_required, org_required
 from billing import ledger
 from billing.models import CreditEntry
 from generation import files
-from generation.api import _existing_task_conflict, create_task
+from generation.api import submit
 from generation.callbacks import deliver_callback
 from generation.catalogue import PALETTES, catalogue
-from generation.models import CoverImage, CoverTask, TaskStatus, new_task_id
-from generation.serializers import GenerateSerializer
-from generation.sources import SourceError, check_photo, read_source
+from generation.models import CoverImage, CoverTask, TaskStatus
 from generation.taskdata import task_data
 
 PAGE_SIZE = 25
@@ -182,36 +180,23 @@ def playground(request):
     data = {k: v for k, v in values.items() if v != ""}
     data["explicit"] = request.POST.get("explicit") == "on"
     values["explicit"] = data["explicit"]
-    serializer = GenerateSerializer(data=data)
-    if not serializer.is_valid():
-        errors = {f: " ".join(str(m) for m in msgs) for f, msgs in serializer.errors.items()}
+    if "source_image" in request.FILES:
+        data["source_image"] = request.FILES["source_image"]
+    response = submit(request.org, data)
+    body = response.data
+    if response.status_code == 422:
+        errors = {f: " ".join(msgs) for f, msgs in body["data"]["errors"].items()}
         messages.error(request, "Check the highlighted fields.")
         return render(request, "dashboard/playground.html", _playground_context(request, values, errors), status=422)
-    params = dict(serializer.validated_data)
-    client_task_id = params.pop("taskId", None) or None
-    callback_url = params.pop("callBackUrl", "") or ""
-    if client_task_id and (conflict := _existing_task_conflict(request.org, client_task_id)):
-        messages.error(request, conflict.data["msg"])
-        return render(request, "dashboard/playground.html", _playground_context(request, values), status=409)
-    try:
-        photo = read_source(request.FILES.get("source_image"))
-        warnings = check_photo(photo) if photo is not None else []
-    except SourceError as exc:
-        return render(request, "dashboard/playground.html",
-                      _playground_context(request, values, {"source_image": str(exc)}), status=422)
-    source_path = files.save(f"sources/{request.org.pk}/{new_task_id()}", photo) if photo else ""
-    response = create_task(request.org, params, client_task_id=client_task_id, callback_url=callback_url,
-                           source_path=source_path, warnings=warnings)
     if response.status_code != 200:
-        if source_path:
-            files.delete(source_path)
-        messages.error(request, response.data["msg"])
+        messages.error(request, body["msg"])
         return render(request, "dashboard/playground.html", _playground_context(request, values),
                       status=response.status_code)
+    warnings = body["data"]["warnings"]
     for warning in warnings:
         messages.warning(request, warning)
     messages.success(request, "Task submitted: the covers appear here as the worker renders them.")
-    return redirect("task", response.data["data"]["taskId"])
+    return redirect("task", body["data"]["taskId"])
 
 
 # Usage

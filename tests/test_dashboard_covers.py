@@ -149,6 +149,20 @@ def test_playground_reports_validation_and_credits(users):
     assert not poor.tasks.exists()
 
 
+def test_playground_refuses_an_oversized_upload_with_413(users, org, settings):
+    from PIL import Image
+
+    settings.MAX_UPLOAD_BYTES = 10_000
+    photo = io.BytesIO()
+    Image.effect_noise((600, 600), 100).convert("RGB").save(photo, "PNG")
+    photo.seek(0)
+    photo.name = "me.png"
+    r = browser(users["member"]).post("/playground/", {"genre": "pop", "text_artist": "A", "text_album": "B",
+                                                       "source_image": photo})
+    assert r.status_code == 413 and "the limit is 10000 bytes" in r.content.decode()
+    assert not org.tasks.exists()
+
+
 # Usage, credits, docs
 
 
