@@ -4,7 +4,6 @@ from .palette import extract_palette
 from .photo import PhotoError, load_photo
 from .pipeline import render
 from .presets import GENRES, GenrePreset, resolve_genre
-from .qa import basic_qa
 from .spec import VARIANTS, CoverSpec, RenderResult
 
 __all__ = [
@@ -14,7 +13,6 @@ __all__ = [
     "PhotoError",
     "RenderResult",
     "VARIANTS",
-    "basic_qa",
     "extract_palette",
     "load_photo",
     "render",

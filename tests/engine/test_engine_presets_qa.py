@@ -1,4 +1,4 @@
-"""Genre aliases resolve to presets; basic_qa checks the decoded file, not the spec."""
+"""Genre aliases resolve to presets; the Sentinel's store rules check the decoded file, not the spec."""
 
 import io
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generation.engine import GENRES, CoverSpec, RenderResult, basic_qa, render, resolve_genre
+from generation.engine import GENRES, CoverSpec, RenderResult, render, resolve_genre, sentinel
 
 REQUIRED = {"hiphop", "indie", "edm", "rnb", "rock", "pop", "jazz", "ambient", "metal", "lofi", "classical"}
 
@@ -42,33 +42,38 @@ def result_from(image: Image.Image, fmt: str = "PNG", **options) -> RenderResult
     return RenderResult(buffer.getvalue(), fmt.lower(), image.width, image.height, "x.png", {})
 
 
-def test_basic_qa_passes_a_real_cover():
+def store_rules(result: RenderResult, requested_size: int) -> dict:
+    return sentinel.check(result, {}, requested_size=requested_size, ocr=False)
+
+
+def test_store_rules_pass_a_real_cover():
     result = render(CoverSpec(genre="pop", artist="A", album="B", size=1400))
-    report = basic_qa(result, requested_size=1400)
-    assert report["passed"] and report["score"] == 1.0
+    report = sentinel.check(result, result.measurements, requested_size=1400, ocr=False)
+    assert report["passed"] and report["verdict"] == "pass"
     assert report["values"]["width"] == 1400 and report["values"]["mode"] == "RGB"
 
 
-def test_basic_qa_fails_what_stores_reject():
+def test_store_rules_fail_what_stores_reject():
     square = Image.new("RGB", (1400, 1400), (30, 40, 50))
-    assert basic_qa(result_from(square), requested_size=1400)["passed"]
+    assert all(store_rules(result_from(square), 1400)["checks"][c] == "pass"
+               for c in ("square", "size", "bytes", "format", "rgb", "alpha"))
 
-    report = basic_qa(result_from(Image.new("RGB", (1400, 1200))), requested_size=1200)
+    report = store_rules(result_from(Image.new("RGB", (1400, 1200))), 1200)
     assert report["checks"]["square"] == "fail" and not report["passed"]
 
-    report = basic_qa(result_from(Image.new("RGBA", (1400, 1400))), requested_size=1400)
+    report = store_rules(result_from(Image.new("RGBA", (1400, 1400))), 1400)
     assert report["checks"]["alpha"] == "fail" and not report["passed"]
 
-    report = basic_qa(result_from(square), requested_size=3000)  # the spec asked for more than was made
+    report = store_rules(result_from(square), 3000)  # the spec asked for more than was made
     assert report["checks"]["size"] == "fail"
 
     noise = np.random.default_rng(0).integers(0, 256, (2000, 2000, 3), dtype=np.uint8)
-    report = basic_qa(result_from(Image.fromarray(noise), compress_level=0), requested_size=2000)
+    report = store_rules(result_from(Image.fromarray(noise), compress_level=0), 2000)
     assert report["checks"]["bytes"] == "fail" and report["values"]["bytes"] > 10 * 1024 * 1024
 
-    report = basic_qa(result_from(square.convert("RGB"), "GIF"), requested_size=1400)
+    report = store_rules(result_from(square.convert("RGB"), "GIF"), 1400)
     assert report["checks"]["format"] == "fail"
 
     garbage = RenderResult(b"not an image", "png", 1400, 1400, "x.png", {})
-    report = basic_qa(garbage, requested_size=1400)
+    report = store_rules(garbage, 1400)
     assert not report["passed"] and report["score"] < 0.5 and "error" in report["values"]

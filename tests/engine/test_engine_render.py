@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from generation.engine import GENRES, VARIANTS, CoverSpec, basic_qa, render
+from generation.engine import GENRES, VARIANTS, CoverSpec, render
 from generation.engine.export import encode, srgb_icc
+from generation.engine.sentinel.technical import technical_checks
 from generation.engine.spec import MAX_BYTES
 from generation.engine.typeset import MARGIN
 
@@ -28,7 +29,8 @@ def assert_store_ready(result, size):
     assert image.info["icc_profile"] == srgb_icc()  # pinned creation date: stable bytes across days
     assert tuple(round(v) for v in image.info["dpi"]) == (72, 72)
     assert len(result.data) < MAX_BYTES
-    assert basic_qa(result, requested_size=size)["passed"]
+    checks, _ = technical_checks(image, len(result.data), size)
+    assert set(checks.values()) == {"pass"}, checks
 
 
 def assert_text_inside_margins(result, size):

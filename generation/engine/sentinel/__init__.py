@@ -98,7 +98,11 @@ def check(source, measurements: dict | None = None, *, requested_size: int | Non
         timings[name] = round((time.perf_counter() - t0) * 1000, 1)
 
     with timed("decode"):
-        image, nbytes, full = _open(source)
+        try:
+            image, nbytes, full = _open(source)
+        except (OSError, ValueError) as exc:  # not an image at all (PIL's UnidentifiedImageError is an OSError)
+            return {"passed": False, "verdict": "fail", "score": 0.0, "checks": {"format": "fail"},
+                    "values": {"error": str(exc)[:200]}, "timings_ms": timings}
         side = full.shape[1]
         work_side = min(thresholds.WORK_SIDE, side)
         work = cv2.resize(full, (work_side, work_side), interpolation=cv2.INTER_AREA) \
