@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import warnings
 from functools import lru_cache
 
-import cv2
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
@@ -133,51 +131,3 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
         white = Image.new("RGB", image.size, (255, 255, 255))
         image = Image.composite(image, white, alpha)
     return image
-
-
-# -- where the face is ---------------------------------------------------------------------------
-
-DETECT_WIDTH = 256
-_FACE_CACHE: dict[bytes, tuple[float, float, float, float] | None] = {}
-
-
-@lru_cache(maxsize=1)
-def _face_cascade():
-    from skimage.data import lbp_frontal_face_cascade_filename
-    from skimage.feature import Cascade
-
-    return Cascade(lbp_frontal_face_cascade_filename())
-
-
-def find_face(photo: np.ndarray) -> tuple[float, float, float, float] | None:
-    """Largest frontal face as (x0, y0, x1, y1) in fractions of the photo, or None.
-
-    Runs skimage's bundled LBP cascade on a 256 px copy: about 50 ms, good enough to keep
-    faces out from under the text and away from the frame until a real segmenter lands.
-    """
-    height, width = photo.shape[:2]
-    scale = DETECT_WIDTH / max(width, height)
-    small = cv2.resize(photo, (max(1, round(width * scale)), max(1, round(height * scale))),
-                       interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    # The three variants of a task share one photo: remember recent answers by the thumbnail's digest.
-    key = hashlib.blake2b(gray.tobytes(), digest_size=16).digest() + bytes(str(gray.shape), "ascii")
-    if key in _FACE_CACHE:
-        return _FACE_CACHE[key]
-    face = _detect(gray)
-    _FACE_CACHE[key] = face
-    while len(_FACE_CACHE) > 32:
-        _FACE_CACHE.pop(next(iter(_FACE_CACHE)))
-    return face
-
-
-def _detect(gray: np.ndarray) -> tuple[float, float, float, float] | None:
-    sh, sw = gray.shape
-    low = max(18, int(min(sh, sw) * 0.08))
-    found = _face_cascade().detect_multi_scale(img=gray, scale_factor=1.2, step_ratio=1,
-                                               min_size=(low, low), max_size=(sh, sw), min_neighbor_number=2)
-    if not found:
-        return None
-    best = max(found, key=lambda f: f["width"] * f["height"])
-    x0, y0 = best["c"], best["r"]
-    return (x0 / sw, y0 / sh, (x0 + best["width"]) / sw, (y0 + best["height"]) / sh)

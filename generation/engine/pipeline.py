@@ -17,7 +17,6 @@ from . import composite
 from .export import cover_filename, encode
 from .grade import grade_image
 from .layout import typeset as typeset_text
-from .photo import find_face
 from .presets import GENRES, GenrePreset
 from .scenes import draw_scene
 from .spec import CoverSpec, RenderResult, parse_hex
@@ -131,20 +130,19 @@ _SEGMENT_LOCK = threading.Lock()
 _SEGMENT_CACHE_SIZE = 8
 
 
-def _find_face(photo: np.ndarray, model_dir: str | None) -> tuple[tuple | None, str]:
-    """The largest face as pixel box: BlazeFace when its model is present, the LBP cascade otherwise."""
+def _find_face(photo: np.ndarray, model_dir: str | None, backend: str) -> tuple[tuple | None, str]:
+    """The largest face as pixel box (BlazeFace). Without its model only the `none` backend goes on, faceless."""
     from .segmentation import ModelNotFoundError, find_faces
 
     try:
         faces = find_faces(photo, model_dir)
-        source = "blazeface"
     except ModelNotFoundError:
-        face = find_face(photo)
-        h, w = photo.shape[:2]
-        return ((face[0] * w, face[1] * h, face[2] * w, face[3] * h) if face else None), "lbp"
+        if backend != "none":
+            raise
+        return None, "unavailable"
     if not faces:
-        return None, source
-    return max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1])), source
+        return None, "blazeface"
+    return max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1])), "blazeface"
 
 
 def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None) -> Segmentation:
@@ -158,7 +156,7 @@ def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None)
     from .segmentation import get_segmenter
 
     t0 = time.perf_counter()
-    face_px, source = _find_face(photo, model_dir)
+    face_px, source = _find_face(photo, model_dir, backend)
     h, w = photo.shape[:2]
     face = (face_px[0] / w, face_px[1] / h, face_px[2] / w, face_px[3] / h) if face_px else None
     alpha, coverage = None, 0.0
