@@ -1,6 +1,14 @@
-"""Time one cover per genre on one core against the bare encode of the same pixels (the floor); prints ratios.
+"""Time the covers of one task per genre on one core against the bare encode of the same pixels (the floor).
 
-    .venv/bin/python bench/engine.py [--size 3000] [--repeat 3]
+A task renders its variants one after another on one worker (artist, background, text), each with a new
+seed per task, the way the render job does; every cover's time is counted, the first of a task included
+(it draws the task's scene; the others reuse it). Prints per genre the median cover time, the first cover's,
+the floor and the ratio, then the medians over all genres and the worker's peak memory.
+
+    .venv/bin/python bench/engine.py [--size 3000] [--tasks 3] [--photo astronaut|phone|none]
+
+`astronaut` is scikit-image's 512 px portrait (composited at a third of the side and upscaled once);
+`phone` is the same portrait enlarged to 3024 x 4032, a phone camera's size, which is composited at full size.
 """
 
 import argparse
@@ -24,6 +32,8 @@ cv2.setNumThreads(1)
 
 from generation import engine  # noqa: E402
 
+VARIANTS = ("artist", "background", "text")
+
 
 def best_of(fn, repeat: int) -> float:
     times = []
@@ -34,7 +44,7 @@ def best_of(fn, repeat: int) -> float:
     return min(times)
 
 
-def encode_floor(image: Image.Image, fmt: str, quality: int) -> float:
+def encode_floor(image: Image.Image, fmt: str, quality: int):
     def run():
         buf = io.BytesIO()
         if fmt == "jpeg":
@@ -44,31 +54,59 @@ def encode_floor(image: Image.Image, fmt: str, quality: int) -> float:
     return run
 
 
+def photo_for(kind: str):
+    from skimage import data
+
+    if kind == "none":
+        return None
+    array = data.astronaut()
+    if kind == "phone":
+        array = cv2.resize(array, (3024, 4032), interpolation=cv2.INTER_CUBIC)
+    return engine.load_photo(_jpeg(array))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tasks", type=int, default=3, help="tasks per genre and format (new seed each)")
+    parser.add_argument("--photo", choices=("astronaut", "phone", "none"), default="astronaut")
+    parser.add_argument("--formats", default="jpeg,png")
     args = parser.parse_args()
-    from skimage import data
-
-    photo = engine.load_photo(_jpeg(data.astronaut()))
-    print(f"{'genre':<10} {'fmt':<5} {'render s':>9} {'floor s':>8} {'ratio':>6} {'MB':>6}")
-    ratios = {"png": [], "jpeg": []}
+    photo = photo_for(args.photo)
+    formats = args.formats.split(",")
+    print(f"photo: {args.photo}; {args.tasks} tasks x {len(VARIANTS)} variants per genre and format")
+    print(f"{'genre':<10} {'fmt':<5} {'cover s':>8} {'first s':>8} {'floor s':>8} {'ratio':>6} {'MB':>6}")
+    ratios = {fmt: [] for fmt in formats}
+    covers = {fmt: [] for fmt in formats}
+    seed = 1000
     for genre in engine.GENRES:
-        for fmt in ("jpeg", "png"):
-            spec = engine.CoverSpec(genre=genre, artist="NOVA", album="STILL STANDING", variant="artist",
-                                    size=args.size, seed=7, output_format=fmt, photo=photo)
-            engine.render(spec)  # warm caches (fonts, plates)
-            render_s = best_of(lambda spec=spec: engine.render(spec), args.repeat)
-            result = engine.render(spec)
-            pixels = Image.open(io.BytesIO(result.data)).convert("RGB")
-            floor_s = best_of(encode_floor(pixels, fmt, spec.jpeg_quality), args.repeat)
-            ratios[fmt].append(render_s / floor_s)
-            print(f"{genre:<10} {fmt:<5} {render_s:9.3f} {floor_s:8.3f} {render_s / floor_s:6.2f} "
-                  f"{len(result.data) / 1e6:6.2f}")
+        for fmt in formats:
+            def spec(variant, seed, fmt=fmt, genre=genre):
+                return engine.CoverSpec(genre=genre, artist="NOVA", album="STILL STANDING", variant=variant,
+                                        size=args.size, seed=seed, output_format=fmt, photo=photo)
+            engine.render(spec("artist", 1))  # warm caches (fonts, grain and vignette plates)
+            times, firsts, sizes, last = [], [], [], None
+            for _ in range(args.tasks):
+                seed += 1
+                for index, variant in enumerate(VARIANTS):
+                    t = time.perf_counter()
+                    last = engine.render(spec(variant, seed))
+                    elapsed = time.perf_counter() - t
+                    times.append(elapsed)
+                    sizes.append(len(last.data))
+                    if index == 0:
+                        firsts.append(elapsed)
+            pixels = Image.open(io.BytesIO(last.data)).convert("RGB")
+            floor_s = best_of(encode_floor(pixels, fmt, 92), 3)
+            cover_s = statistics.median(times)
+            ratios[fmt].append(cover_s / floor_s)
+            covers[fmt].extend(times)
+            print(f"{genre:<10} {fmt:<5} {cover_s:8.3f} {statistics.median(firsts):8.3f} {floor_s:8.3f} "
+                  f"{cover_s / floor_s:6.2f} {max(sizes) / 1e6:6.2f}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for fmt, values in ratios.items():
-        print(f"median ratio {fmt}: {statistics.median(values):.2f}x the bare encode")
+    for fmt in formats:
+        print(f"{fmt}: median cover {statistics.median(covers[fmt]):.3f} s, "
+              f"median ratio {statistics.median(ratios[fmt]):.2f}x the bare encode")
     print(f"peak memory (max RSS): {peak_mb:.0f} MB")
 
 

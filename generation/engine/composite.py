@@ -50,18 +50,19 @@ def crop_window(photo_w: int, photo_h: int, aspect: float, face: Box | None, *, 
 
 
 def fit_photo(photo: np.ndarray, window: tuple[int, int, int, int], size: tuple[int, int],
-              tone: np.ndarray | None = None) -> np.ndarray:
+              tone: np.ndarray | None = None, sharpen: bool | None = None) -> np.ndarray:
     """Crop, tone toward the scene's light, resize to `size` (w, h).
 
     A photo that must be enlarged is first given a light unsharp mask at its own resolution,
-    which reads like sharpening after the upscale at a fraction of the cost.
+    which reads like sharpening after the upscale at a fraction of the cost. `sharpen` overrides
+    the test when the enlargement happens later (a working canvas upscaled to the cover's size).
     """
     x0, y0, x1, y1 = window
     crop = photo[y0:y1, x0:x1]
     if tone is not None:
         crop = cv2.LUT(crop, tone)
     scale = size[0] / max(1, crop.shape[1])
-    if scale > 1.3:
+    if sharpen if sharpen is not None else scale > 1.3:
         soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
         crop = cv2.addWeighted(crop, 1.45, soft, -0.45, 0)
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
@@ -179,11 +180,12 @@ def blend_mask(base: np.ndarray, top: np.ndarray, mask: np.ndarray, x0: int, y0:
     base[y0:y0 + h, x0:x0 + w] = blend(base[y0:y0 + h, x0:x0 + w], top, mask)
 
 
-def place_fade(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone) -> Placement:
+def place_fade(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, *,
+               sharpen: bool | None = None) -> Placement:
     """Artist-forward: the photo full-bleed over the top, dissolving into the scene near the bottom."""
     size = canvas.shape[0]
     window = crop_window(photo.shape[1], photo.shape[0], 1.0, face, face_y=0.34, face_share=0.22)
-    top = fit_photo(photo, window, (size, size), tone)
+    top = fit_photo(photo, window, (size, size), tone, sharpen)
     rows = (np.arange(size, dtype=np.float32) + 0.5) / size
     t = np.clip((0.9 - rows) / 0.32, 0.0, 1.0)
     blend_rows(canvas, top, t * t * (3.0 - 2.0 * t))
@@ -212,7 +214,7 @@ def _rounded_rect_mask(w: int, h: int, radius: float, feather: float = 1.0) -> n
 
 
 def place_card(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, rng, *,
-               compact: bool = False) -> Placement:
+               compact: bool = False, sharpen: bool | None = None) -> Placement:
     """Background-forward: a small rounded photo card with a soft shadow; the scene stays dominant.
 
     `compact` (used when the advisory label takes room at the bottom) makes the card smaller.
@@ -223,7 +225,7 @@ def place_card(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, rn
     x0 = round(size * float(rng.choice([0.5, 0.36, 0.64])) - w / 2)
     y0 = round(size * 0.09)
     window = crop_window(photo.shape[1], photo.shape[0], w / h, face, face_y=0.36, face_share=0.3)
-    card = fit_photo(photo, window, (w, h), tone)
+    card = fit_photo(photo, window, (w, h), tone, sharpen)
     radius = size * 0.018
     shadow_pad = round(size * 0.06)
     sx0, sy0 = x0 - shadow_pad, y0 - shadow_pad + round(size * 0.012)
@@ -237,13 +239,13 @@ def place_card(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, rn
 
 
 def place_circle(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, ring: np.ndarray, *,
-                 compact: bool = False) -> Placement:
+                 compact: bool = False, sharpen: bool | None = None) -> Placement:
     """Free layout: the subject framed in a large circle with a thin glowing ring in the accent colour."""
     size = canvas.shape[0]
     d = round(size * (0.5 if compact else 0.58))
     x0, y0 = (size - d) // 2, round(size * 0.07)
     window = crop_window(photo.shape[1], photo.shape[0], 1.0, face, face_y=0.4, face_share=0.3)
-    disc = fit_photo(photo, window, (d, d), tone)
+    disc = fit_photo(photo, window, (d, d), tone, sharpen)
     pad = round(size * 0.03)
     span = d + 2 * pad
     coords = np.arange(span, dtype=np.float32) + 0.5 - pad - d / 2
@@ -399,8 +401,11 @@ def match_tone(subject_rgb: np.ndarray, alpha: np.ndarray, scene_mean: np.ndarra
 
 
 def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale: float, ox: float, oy: float,
-                 style: CutoutStyle) -> Placement:
-    """Composite the cut-out subject onto the canvas (in place): shadow, subject, rim light, ground fade."""
+                 style: CutoutStyle, sharpen: bool | None = None) -> Placement:
+    """Composite the cut-out subject onto the canvas (in place): shadow, subject, rim light, ground fade.
+
+    `sharpen` (default: enlarged past 1.3x here) says whether the photo ends up enlarged on the cover.
+    """
     side = canvas.shape[0]
     ph, pw = photo.shape[:2]
     bx0, by0, bx1, by1 = subject.bbox
@@ -422,7 +427,7 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     crop = decontaminate(crop, alpha)
     if style.tone is not None:
         crop = cv2.LUT(crop, style.tone)
-    if scale > 1.3:  # sharpen at the source resolution: reads like sharpening after the upscale
+    if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening after
         soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
         crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)
     if scale >= 1:

@@ -31,6 +31,7 @@ class FontFile:
     index: int = 0  # face index inside a .ttc collection
 
 
+@lru_cache(maxsize=64)
 def package_font(ref: FontRef) -> FontFile:
     """Path of a font shipped inside a PyPI font package, located through importlib."""
     spec = importlib.util.find_spec(ref.package)
@@ -65,7 +66,9 @@ def cap_height_ratio(font: FontFile) -> float:
 
 
 @lru_cache(maxsize=256)
+@lru_cache(maxsize=128)
 def freetype(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
+    """The face at a size, kept: fitting measures the same faces at the same sizes many times."""
     return ImageFont.truetype(font.path, size=max(1, int(size)), index=font.index)
 
 

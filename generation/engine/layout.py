@@ -18,7 +18,9 @@ from .typeset import (
     Zone,
     apply_scrim,
     choose_colour,
-    draw_lines,
+    draw_fills,
+    draw_shadows,
+    glyph_masks,
     layout_text,
     relative_luminance,
     scrim_strength,
@@ -137,19 +139,32 @@ def _scrim_box(lines: list[Line], zone: Zone, side: int) -> tuple[int, int, int,
     return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
+def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
+    return tuple(round(v * scale) for v in box)
+
+
 def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list[np.ndarray],
-            placement: Placement | None) -> tuple[TextResult, dict]:
-    """Fit, colour and draw the text (and the advisory label) in place; returns what it did."""
-    side = rgb.shape[0]
+            placement: Placement | None, side: int | None = None) -> tuple[TextResult, dict]:
+    """Fit the text, pick its colour and lay any scrim on `rgb` (in place); the lines are drawn by `draw_text`.
+
+    `side` is the cover's size: the layout is in cover pixels. `rgb` may be a smaller working canvas
+    (the cover before its final upscale): the scrim is soft, so it is laid there and scaled with it.
+    """
+    side = side or rgb.shape[0]
+    scale = rgb.shape[0] / side
     zone = text_zone(spec, preset, side, placement)
     lines = layout_text(roles_for(spec, preset), preset.fonts, side, zone)
     visible = [line for line in lines if line.display.strip()]
     ink, highlight, base = (tuple(int(v * 255 + 0.5) for v in palette[i]) for i in (4, 3, 0))
     candidates = list(dict.fromkeys([ink, highlight, WHITE, NEAR_BLACK, base]))
 
-    luminance = LuminanceMap(rgb)
     pad = round(side * 0.01)
-    samples = [luminance.under(line.box, pad) for line in visible]
+
+    def sample() -> list[np.ndarray]:
+        luminance = LuminanceMap(rgb)
+        return [luminance.under(_scaled(line.box, scale), round(pad * scale)) for line in visible]
+
+    samples = sample()
     colour, before = choose_colour(candidates, samples) if visible else (ink, 21.0)
     text_lum = float(relative_luminance(np.array(colour)))
     strength_total = 0.0
@@ -159,13 +174,15 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
             break
         # A centred block gets a much wider, rounder falloff so the scrim never reads as a box.
         softness = 0.09 if zone.anchor == "center" else 0.035
-        apply_scrim(rgb, _scrim_box(visible, zone, side), strength, darken=text_lum > 0.4, softness=softness)
+        apply_scrim(rgb, _scaled(_scrim_box(visible, zone, side), scale), strength, darken=text_lum > 0.4,
+                    softness=softness)
         strength_total = 1 - (1 - strength_total) * (1 - strength)
-        luminance = LuminanceMap(rgb)
-        samples = [luminance.under(line.box, pad) for line in visible]
+        samples = sample()
     contrast = [round(worst_contrast(text_lum, s), 2) for s in samples]
     shadow = text_lum > 0.4 and (strength_total > 0 or before < 7.0)
-    draw_lines(rgb, visible, colour, shadow)
+    masks = glyph_masks(visible)
+    if shadow:  # soft: laid on the working canvas with the scrim
+        draw_shadows(rgb, visible, masks, side)
 
     measurements = {
         "zone": {"top": zone.top, "bottom": zone.bottom, "anchor": zone.anchor, "align": zone.align},
@@ -177,5 +194,12 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
         "shadow": shadow,
     }
     if spec.explicit:
-        measurements["advisory_box"] = draw_advisory(rgb)
-    return TextResult(lines, colour, contrast, strength_total, shadow), measurements
+        measurements["advisory_box"] = label_box(side)
+    return TextResult(lines, colour, contrast, strength_total, shadow, masks), measurements
+
+
+def draw_text(rgb: np.ndarray, text: TextResult, explicit: bool) -> None:
+    """Draw the fitted letters (their shadows are already laid) and the advisory label when explicit, in place."""
+    draw_fills(rgb, text.masks, text.colour)
+    if explicit:
+        draw_advisory(rgb)

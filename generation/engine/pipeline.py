@@ -15,15 +15,18 @@ import numpy as np
 
 from . import composite
 from .export import cover_filename, encode
-from .grade import grade_image
+from .grade import apply_grain, grade_image
+from .layout import draw_text
 from .layout import typeset as typeset_text
 from .presets import GENRES, GenrePreset
 from .scenes import draw_scene
 from .spec import CoverSpec, RenderResult, parse_hex
 from .steer import steer_palette
+from .typeset import TextResult
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 SCENE_SCALE = 3  # the scene is computed at 1/3 of the side and upscaled: it is soft by design
+FULL_WORK = 0.75  # a working side past this share of the cover's is not worth an upscale: work at full size
 
 
 @dataclass
@@ -36,8 +39,10 @@ class Canvas:
     face: tuple[float, float, float, float] | None = None  # fractions of the photo
     subject: composite.Subject | None = None  # the cut-out person, when the photo has one
     scene: np.ndarray | None = None  # float RGB at working size
-    rgb: np.ndarray | None = None  # uint8 RGB at full size
-    placement: composite.Placement | None = None
+    rgb: np.ndarray | None = None  # uint8 RGB: at the working side until the upscale stage, then full size
+    work: int = 0  # the side the cover is composited, graded and scrimmed at (see work_side)
+    placement: composite.Placement | None = None  # in cover pixels
+    text: TextResult | None = None
     data: bytes = b""
     measurements: dict = field(default_factory=dict)
 
@@ -218,6 +223,30 @@ def diffusion_scene(c: Canvas, n: int) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
+# The variants of a task share their seed, genre and palette, so they share their scene: it is drawn once
+# and kept (read-only) for the next variant. Keyed by everything the drawing depends on.
+_SCENE_CACHE: OrderedDict = OrderedDict()
+_SCENE_CACHE_SIZE = 2
+
+
+def procedural_scene(c: Canvas, n: int) -> np.ndarray:
+    key = (c.preset.scene, repr(sorted(c.preset.scene_options.items())), c.spec.genre, int(c.spec.seed), n,
+           np.asarray(c.palette, np.float32).tobytes())
+    with _SEGMENT_LOCK:
+        scene = _SCENE_CACHE.get(key)
+        if scene is not None:
+            _SCENE_CACHE.move_to_end(key)
+            return scene
+    scene = np.ascontiguousarray(draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options),
+                                 dtype=np.float32)
+    scene.flags.writeable = False
+    with _SEGMENT_LOCK:
+        _SCENE_CACHE[key] = scene
+        while len(_SCENE_CACHE) > _SCENE_CACHE_SIZE:
+            _SCENE_CACHE.popitem(last=False)
+    return scene
+
+
 def background(c: Canvas) -> None:
     """The genre scene at working resolution, dithered lightly so gradients don't band.
 
@@ -229,18 +258,23 @@ def background(c: Canvas) -> None:
         scene = diffusion_scene(c, n)
         name = "diffusion"
     else:
-        scene = draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options)
+        scene = procedural_scene(c, n)
         name = c.preset.scene
     if c.spec.variant == "background" and c.photo is None:
         scene = scene[:, ::-1]  # another view of the same scene, so the no-photo variants differ
     intensity = scene_intensity(c)
-    if abs(intensity - 0.5) > 1e-3:
-        # 0 -> mostly the ground colour (a quiet backdrop), 1 -> the scene pushed 40% further from it.
-        amount = np.float32(0.3 + 1.4 * intensity)
-        scene = c.palette[0] + (scene - c.palette[0]) * amount
-    # scene * 255 + dither, rounded and saturated to uint8 in one OpenCV pass.
     scene = np.ascontiguousarray(scene, dtype=np.float32)
-    c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
+    if abs(intensity - 0.5) > 1e-3:
+        # 0 -> mostly the ground colour (a quiet backdrop), 1 -> the scene pushed 40% further from it:
+        # ground + (scene - ground) * amount, scaled to 0..255, as one affine transform per pixel.
+        amount = 0.3 + 1.4 * intensity
+        matrix = np.zeros((3, 4), np.float32)
+        matrix[:, :3] = np.eye(3) * 255.0 * amount
+        matrix[:, 3] = 255.0 * (1.0 - amount) * c.palette[0]
+        scene = cv2.transform(scene, matrix)
+        c.scene = cv2.add(scene, _dither_plate(n), dtype=cv2.CV_8U)
+    else:  # scene * 255 + dither, rounded and saturated to uint8 in one OpenCV pass.
+        c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
     c.measurements["scene"] = {"name": name, "work_size": n, "intensity": round(intensity, 3)}
 
 
@@ -253,6 +287,11 @@ def _dither_plate(n: int) -> np.ndarray:
     return plate
 
 
+def _mean_colour(rgb: np.ndarray) -> np.ndarray:
+    """Mean RGB, 0..1 (OpenCV: several times faster than NumPy's mean over uint8)."""
+    return np.array(cv2.mean(rgb)[:3], np.float64) / 255.0
+
+
 def _upscale(image: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(image, (side, side), interpolation=cv2.INTER_CUBIC)
 
@@ -261,6 +300,37 @@ def _light_colour(palette: list[np.ndarray]) -> np.ndarray:
     """The scene's light: the highlight leaning toward the accent, at full brightness."""
     light = palette[3] * 0.55 + palette[2] * 0.45
     return np.clip(light / max(float(light.max()), 1e-3), 0.0, 1.0)
+
+
+def work_side(c: Canvas, detail: float | None) -> int:
+    """The side to composite, grade and scrim at: no more pixels than the content has.
+
+    `detail` is how many cover pixels one photo pixel spans where the photo lands (None: only the scene,
+    or a wash too soft to need more). A 512 px portrait blown up five times holds no more detail at
+    3000 px than at 1000 px, so it is composited at 1000 px and the finished picture upscaled once;
+    a phone photo holding the detail is composited at full size. The text is always drawn at full size.
+    """
+    n = c.scene.shape[0]
+    if detail is None:
+        return n
+    work = c.side / max(detail, 1.0)
+    if work >= c.side * FULL_WORK:
+        return c.side
+    return max(n, int(np.ceil(work)))
+
+
+def _on_cover(placement: composite.Placement, factor: float) -> composite.Placement:
+    """A placement found on the working canvas, in cover pixels."""
+    if factor == 1.0:
+        return placement
+    box = tuple(round(v * factor) for v in placement.box)
+    face = tuple(round(v * factor) for v in placement.face) if placement.face else None
+    return composite.Placement(box, face, placement.shape)
+
+
+def _canvas_from_scene(c: Canvas, work: int) -> None:
+    c.work = work
+    c.rgb = c.scene.copy() if work == c.scene.shape[0] else _upscale(c.scene, work)
 
 
 def place_cutout(c: Canvas) -> composite.Placement | None:
@@ -275,6 +345,7 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
         face_h, eye_y, max_height = style.face_h.get(crop), style.eye_y, 0.76
     elif variant == "background":
         if style.background_height <= 0:
+            _canvas_from_scene(c, work_side(c, None))
             return None
         height, face_h, eye_y, max_height = style.background_height, None, 0.0, 0.34
         centre_x = float(c.rng("layout").choice([0.27, 0.73]))
@@ -282,7 +353,9 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
         height, face_h, eye_y, max_height, centre_x = 0.33, None, 0.0, 0.34, 0.5
     scale, ox, oy = composite.cutout_geometry(subject, side, height=height, face_h=face_h, eye_y=eye_y,
                                               centre_x=centre_x, max_height=max_height)
-    scene_mean = c.scene.reshape(-1, 3).mean(axis=0) / 255.0
+    _canvas_from_scene(c, work_side(c, scale))
+    shrink = c.work / side  # the geometry is linear in the side: the same placement on the working canvas
+    scene_mean = _mean_colour(c.scene)
     light = _light_colour(c.palette)
     tone = composite.match_tone(c.photo, subject.alpha, scene_mean, light, exposure=style.exposure,
                                  temperature=style.temperature)
@@ -290,25 +363,38 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     cut_style = composite.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
                                       rim=style.rim * (0.6 if small else 1.0), shadow=style.shadow,
                                       ground=style.ground, tone=tone)
-    placement = composite.paste_cutout(c.rgb, c.photo, subject, scale, ox, oy, cut_style)
+    placement = composite.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink,
+                                       cut_style, sharpen=scale > 1.3)
     if subject.cut_bottom or variant == "artist":
         composite.ground_fade(c.rgb, c.palette[0], style.ground * (0.7 if small else 1.0),
                               height=0.14 if small else 0.22)
-    return placement
+    return _on_cover(placement, side / c.work)
+
+
+def _photo_detail(c: Canvas) -> float | None:
+    """Cover pixels per photo pixel for the photo placements (at their largest crop: the most detail needed)."""
+    ph, pw = c.photo.shape[:2]
+    variant, side = c.spec.variant, c.side
+    if variant == "text":
+        return None  # the duotone wash is soft by design
+    if variant == "artist":
+        return side / min(pw, ph)
+    if variant == "background":
+        return max(0.32 * side / pw, 0.4 * side / ph)
+    return 0.58 * side / min(pw, ph)
 
 
 def place_subject(c: Canvas) -> None:
     """Put the photo on the scene the way the variant asks; without a photo the scene is the cover.
 
     A photo with a person gets the cut-out; a photo without one (a product shot, a landscape) keeps
-    the photo placements (fade, card, circle, wash).
+    the photo placements (fade, card, circle, wash). All of it happens on the working canvas.
     """
     side, variant = c.side, c.spec.variant
     if c.photo is None:
-        c.rgb = _upscale(c.scene, side)
+        _canvas_from_scene(c, work_side(c, None))
         return
     if c.subject is not None and variant != "free":
-        c.rgb = _upscale(c.scene, side)
         placement = place_cutout(c)
         c.placement = placement
         if placement is not None:
@@ -317,38 +403,37 @@ def place_subject(c: Canvas) -> None:
         else:
             c.measurements["subject"] = None
         return
-    scene_mean = c.scene.reshape(-1, 3).mean(axis=0) / 255.0
+    scene_mean = _mean_colour(c.scene)
     tone = composite.scene_tone(c.photo, scene_mean)
+    detail = _photo_detail(c)
+    _canvas_from_scene(c, work_side(c, detail))
+    sharpen = detail is not None and detail > 1.3
     if variant == "text":
-        half = cv2.resize(c.scene, (side // 2, side // 2), interpolation=cv2.INTER_LINEAR)
         dark, light = sorted((c.palette[0], c.palette[3]), key=lambda colour: float(colour @ _LUMA))
-        placement = composite.place_wash(half, c.photo, c.face, dark, light)
-        c.rgb = _upscale(half, side)
-        scale = side / half.shape[0]
-        placement.box = (0, 0, side, side)
-        if placement.face:
-            placement.face = tuple(round(v * scale) for v in placement.face)
+        placement = composite.place_wash(c.rgb, c.photo, c.face, dark, light)
+    elif variant == "artist":
+        placement = composite.place_fade(c.rgb, c.photo, c.face, tone, sharpen=sharpen)
+    elif variant == "background":
+        placement = composite.place_card(c.rgb, c.photo, c.face, tone, c.rng("layout"),
+                                         compact=c.spec.explicit, sharpen=sharpen)
     else:
-        c.rgb = _upscale(c.scene, side)
-        if variant == "artist":
-            placement = composite.place_fade(c.rgb, c.photo, c.face, tone)
-        elif variant == "background":
-            placement = composite.place_card(c.rgb, c.photo, c.face, tone, c.rng("layout"),
-                                             compact=c.spec.explicit)
-        else:
-            placement = composite.place_circle(c.rgb, c.photo, c.face, tone, c.palette[2],
-                                               compact=c.spec.explicit)
+        placement = composite.place_circle(c.rgb, c.photo, c.face, tone, c.palette[2],
+                                           compact=c.spec.explicit, sharpen=sharpen)
+    placement = _on_cover(placement, side / c.work)
     c.placement = placement
     c.measurements["subject"] = {"box": list(placement.box), "shape": placement.shape,
                                  "face_box": list(placement.face) if placement.face else None}
 
 
 def grade(c: Canvas) -> None:
-    c.rgb = grade_image(c.rgb, c.preset.grade, full_grain=c.spec.output_format == "jpeg", in_place=True)
+    """The grade on the working canvas (curves, saturation and vignette are smooth or per pixel)."""
+    c.rgb = grade_image(c.rgb, c.preset.grade, full_grain=False, in_place=True)
 
 
-def typeset(c: Canvas) -> None:
-    text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement)
+def layout(c: Canvas) -> None:
+    """Fit the text and lay its scrim on the working canvas; the lines are drawn after the upscale."""
+    text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side)
+    c.text = text
     c.measurements.update(details)
     c.measurements["text_boxes"] = [list(line.box) for line in text.lines if line.display.strip()]
     c.measurements["lines"] = [
@@ -360,6 +445,20 @@ def typeset(c: Canvas) -> None:
     c.measurements["texts"] = {"artist": c.spec.artist, "album": c.spec.album, "feature": c.spec.feature}
     missing = sorted({ch for line in text.lines for ch in line.missing})
     c.measurements["missing_glyphs"] = missing
+
+
+def upscale(c: Canvas) -> None:
+    """The finished picture to the cover's size in one cubic pass, then the film grain at full size (JPEG only:
+    grain is what makes PNGs big; see COVER-CRAFT)."""
+    c.measurements["work_size"] = c.work
+    if c.work != c.side:
+        c.rgb = _upscale(c.rgb, c.side)
+    if c.spec.output_format == "jpeg" and c.preset.grade.grain > 0:
+        apply_grain(c.rgb, c.preset.grade.grain, in_place=True)
+
+
+def typeset(c: Canvas) -> None:
+    draw_text(c.rgb, c.text, c.spec.explicit)
 
 
 def export(c: Canvas) -> None:
@@ -375,7 +474,7 @@ def export(c: Canvas) -> None:
 
 
 STAGES = (("load", load), ("segment", segment), ("background", background), ("composite", place_subject),
-          ("grade", grade), ("typeset", typeset), ("export", export))
+          ("grade", grade), ("layout", layout), ("upscale", upscale), ("typeset", typeset), ("export", export))
 
 
 def render(spec: CoverSpec) -> RenderResult:
