@@ -20,8 +20,9 @@ from .layout import draw_text
 from .layout import typeset as typeset_text
 from .presets import GENRES, GenrePreset
 from .scenes import draw_scene
+from .scenes.motifs import apply_motifs, motifs_for
 from .spec import CoverSpec, RenderResult, parse_hex
-from .steer import steer_palette
+from .steer import steer_palette, words_of
 from .typeset import TextResult
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
@@ -43,6 +44,7 @@ class Canvas:
     work: int = 0  # the side the cover is composited, graded and scrimmed at (see work_side)
     placement: composite.Placement | None = None  # in cover pixels
     text: TextResult | None = None
+    motifs: tuple[str, ...] = ()  # scene layers the caller's words ask for (see scenes.motifs)
     data: bytes = b""
     measurements: dict = field(default_factory=dict)
 
@@ -231,7 +233,7 @@ _SCENE_CACHE_SIZE = 2
 
 def procedural_scene(c: Canvas, n: int) -> np.ndarray:
     key = (c.preset.scene, repr(sorted(c.preset.scene_options.items())), c.spec.genre, int(c.spec.seed), n,
-           np.asarray(c.palette, np.float32).tobytes())
+           np.asarray(c.palette, np.float32).tobytes(), c.motifs)
     with _SEGMENT_LOCK:
         scene = _SCENE_CACHE.get(key)
         if scene is not None:
@@ -239,6 +241,9 @@ def procedural_scene(c: Canvas, n: int) -> np.ndarray:
             return scene
     scene = np.ascontiguousarray(draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options),
                                  dtype=np.float32)
+    if c.motifs:
+        apply_motifs(scene, c.motifs, c.rng("motifs"), c.palette)
+        np.clip(scene, 0.0, 1.0, out=scene)
     scene.flags.writeable = False
     with _SEGMENT_LOCK:
         _SCENE_CACHE[key] = scene
@@ -432,7 +437,10 @@ def grade(c: Canvas) -> None:
 
 def layout(c: Canvas) -> None:
     """Fit the text and lay its scrim on the working canvas; the lines are drawn after the upscale."""
-    text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side)
+    ground = None
+    if c.spec.variant == "artist" and c.placement is not None and c.placement.shape == "cutout":
+        ground = (c.palette[0], 0.82)
+    text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground)
     c.text = text
     c.measurements.update(details)
     c.measurements["text_boxes"] = [list(line.box) for line in text.lines if line.display.strip()]
@@ -484,6 +492,10 @@ def render(spec: CoverSpec) -> RenderResult:
     canvas = Canvas(spec, preset, palette, spec.size)
     if matched:
         canvas.measurements["steered_by"] = matched
+    canvas.motifs = motifs_for(set().union(*(words_of(t) for t in (spec.mood, spec.style, spec.style_tags,
+                                                                      spec.lyrics))))
+    if canvas.motifs:
+        canvas.measurements["motifs"] = list(canvas.motifs)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     for name, stage in STAGES:

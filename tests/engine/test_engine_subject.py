@@ -75,17 +75,29 @@ def test_no_person_photo_keeps_photo_placements(coffee):
     assert result.measurements["subject"]["shape"] == "card"
 
 
-def test_other_segmentation_backends_are_selectable(astronaut):
+def test_none_backend_keeps_the_photo_placements(astronaut):
     none = render(spec(photo=astronaut, segmentation="none"))
     assert none.measurements["segmentation"]["backend"] == "none"
     assert none.measurements["subject"]["shape"] == "fade"  # no mask: the photo placements
-    from generation.engine.segmentation import ModelNotFoundError
 
-    try:
-        rembg = render(spec(photo=astronaut, segmentation="rembg"))
-    except (ModelNotFoundError, ImportError):
-        pytest.skip("no rembg model in the model directory")
-    assert rembg.measurements["subject"]["shape"] == "cutout"
+
+def test_rembg_backend_through_the_whole_pipeline(tmp_path, astronaut):
+    """An operator's model directory with a rembg model (a tiny ONNX "bright is foreground" net built here)
+    beside the face model: the cover is cut out by rembg's own session code, end to end."""
+    from tests.engine.test_segmentation import tiny_mask_model
+
+    for model in MODEL_FILES:
+        (tmp_path / model.filename).write_bytes((DEFAULT_MODEL_DIR / model.filename).read_bytes())
+    (tmp_path / "rembg").mkdir()
+    (tmp_path / "rembg" / "birefnet-portrait.onnx").write_bytes(tiny_mask_model(gain=12.0))
+    result = render(spec(photo=astronaut, segmentation="rembg", model_dir=str(tmp_path), output_format="png"))
+    seg = result.measurements["segmentation"]
+    assert seg["backend"] == "rembg" and seg["person"] and seg["face_source"] == "blazeface"
+    assert result.measurements["subject"]["shape"] == "cutout"
+    selfie = render(spec(photo=astronaut, output_format="png"))
+    assert seg["coverage"] != selfie.measurements["segmentation"]["coverage"]  # a different mask made it
+    assert result.data != selfie.data
+    assert result.measurements["subject"]["face_box"] is not None
 
 
 def test_segmentation_is_cached_per_photo_and_render_is_deterministic(astronaut):
