@@ -238,6 +238,7 @@ def procedural_scene(c: Canvas, n: int) -> np.ndarray:
         scene = _SCENE_CACHE.get(key)
         if scene is not None:
             _SCENE_CACHE.move_to_end(key)
+            c.measurements["scene_reused"] = True
             return scene
     scene = np.ascontiguousarray(draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options),
                                  dtype=np.float32)
@@ -348,6 +349,10 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     if variant == "artist":
         height, centre_x = style.artist_height, 0.5
         face_h, eye_y, max_height = style.face_h.get(crop), style.eye_y, 0.76
+    elif variant == "free":  # the subject breaking out of a disc of light behind the head
+        crop = "bust" if subject.face is not None else "full"
+        height, centre_x = 0.6, 0.5
+        face_h, eye_y, max_height = style.face_h.get(crop), 0.33, 0.72
     elif variant == "background":
         if style.background_height <= 0:
             _canvas_from_scene(c, work_side(c, None))
@@ -368,12 +373,41 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     cut_style = composite.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
                                       rim=style.rim * (0.6 if small else 1.0), shadow=style.shadow,
                                       ground=style.ground, tone=tone)
+    if variant == "free":
+        _halo(c, subject, scale * shrink, ox * shrink, oy * shrink)
     placement = composite.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink,
                                        cut_style, sharpen=scale > 1.3)
     if subject.cut_bottom or variant == "artist":
         composite.ground_fade(c.rgb, c.palette[0], style.ground * (0.7 if small else 1.0),
                               height=0.14 if small else 0.22)
     return _on_cover(placement, side / c.work)
+
+
+def _halo(c: Canvas, subject: composite.Subject, scale: float, ox: float, oy: float) -> None:
+    """A disc of the scene's light behind the head, with a thin ring: the free variant's frame (in place)."""
+    work = c.rgb.shape[0]
+    if subject.face is not None:
+        fx0, fy0, fx1, fy1 = subject.face
+        cx, cy = (fx0 + fx1) / 2 * scale + ox, (fy0 + fy1) / 2 * scale + oy
+        radius = (fy1 - fy0) * scale * 2.1
+    else:
+        bx0, by0, bx1, by1 = subject.bbox
+        cx, cy = (bx0 + bx1) / 2 * scale + ox, by0 * scale + oy + work * 0.12
+        radius = work * 0.24
+    radius = min(radius, work * 0.36)
+    coords = np.arange(work, dtype=np.float32) + 0.5
+    d = np.sqrt((coords[None, :] - cx) ** 2 + (coords[:, None] - cy) ** 2)
+    disc = np.clip(radius - d + 0.5, 0.0, 1.0)
+    light = _light_colour(c.palette)
+    inner = np.clip((c.palette[2] * 0.5 + light * 0.5) * 255.0, 0, 255).astype(np.uint8)
+    # Lighter toward the top of the disc, like a lit sphere: a vertical mix of accent-light and the accent.
+    t = np.clip((coords[:, None] - (cy - radius)) / max(2 * radius, 1.0), 0.0, 1.0)
+    top = np.clip(light * 255.0, 0, 255).astype(np.float32)
+    colour = (top * (1 - t[..., None] * 0.6) + inner.astype(np.float32) * (t[..., None] * 0.6))
+    colour = np.broadcast_to(colour, (work, work, 3)).astype(np.uint8)
+    composite.blend_tiled(c.rgb, colour, (disc * 0.92).astype(np.float32))
+    ring = np.clip(work * 0.003 - np.abs(d - radius * 1.12) + 0.5, 0.0, 1.0).astype(np.float32)
+    composite.blend_tiled(c.rgb, np.clip(light * 255.0, 0, 255).astype(np.uint8), ring * 0.8)
 
 
 def _photo_detail(c: Canvas) -> float | None:
@@ -399,7 +433,7 @@ def place_subject(c: Canvas) -> None:
     if c.photo is None:
         _canvas_from_scene(c, work_side(c, None))
         return
-    if c.subject is not None and variant != "free":
+    if c.subject is not None:
         placement = place_cutout(c)
         c.placement = placement
         if placement is not None:
@@ -438,7 +472,7 @@ def grade(c: Canvas) -> None:
 def layout(c: Canvas) -> None:
     """Fit the text and lay its scrim on the working canvas; the lines are drawn after the upscale."""
     ground = None
-    if c.spec.variant == "artist" and c.placement is not None and c.placement.shape == "cutout":
+    if c.spec.variant in ("artist", "free") and c.placement is not None and c.placement.shape == "cutout":
         ground = (c.palette[0], 0.82)
     text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground)
     c.text = text

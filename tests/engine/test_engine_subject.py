@@ -118,3 +118,19 @@ def test_pixels_are_the_file_pixels(astronaut):
     assert result.pixels is not None and result.pixels.shape == (SIDE, SIDE, 3)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB")), result.pixels)
     assert "pixels" not in repr(result)
+
+
+def test_free_variant_sets_the_cut_out_against_a_disc_of_light(astronaut):
+    import io
+
+    from PIL import Image
+
+    free = render(spec(photo=astronaut, variant="free", output_format="png"))
+    assert free.measurements["subject"]["shape"] == "cutout"
+    pixels = np.asarray(Image.open(io.BytesIO(free.data)).convert("L")).astype(np.float32)
+    fx0, fy0, fx1, fy1 = free.measurements["subject"]["face_box"]
+    width = fx1 - fx0
+    beside = pixels[fy0:fy1, max(0, fx0 - width // 2):fx0 - width // 8]  # just left of the face: the disc
+    corner = pixels[:SIDE // 10, :SIDE // 10]  # the night sky
+    assert beside.mean() > corner.mean() + 60
+    assert face_clear(free.measurements["subject"]["face_box"], free.measurements["text_boxes"], SIDE)[0] == "pass"
