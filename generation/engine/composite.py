@@ -49,6 +49,29 @@ def crop_window(photo_w: int, photo_h: int, aspect: float, face: Box | None, *, 
     return round(x0), round(y0), round(x0 + w), round(y0 + h)
 
 
+def reduce_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A small area-averaged copy (w, h) of a large image: whole blocks first (OpenCV's fast integer path),
+    then the fractional rest on the much smaller image."""
+    h, w = image.shape[:2]
+    k = min(w // max(size[0], 1), h // max(size[1], 1))
+    if k >= 2:
+        image = cv2.resize(image[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Reduce to `size` (w, h). Down to half size: a light Gaussian prefilter and a bilinear resample (five
+    times faster than OpenCV's area average at a fractional ratio, and as free of aliasing); further: area."""
+    h, w = image.shape[:2]
+    ratio = max(size[0] / max(w, 1), size[1] / max(h, 1))
+    if ratio < 0.5 or ratio >= 1.0:
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    sigma = 0.5 * float(np.sqrt(1.0 / (ratio * ratio) - 1.0))
+    if sigma > 0.2:
+        image = cv2.GaussianBlur(image, (0, 0), sigma)
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
 def fit_photo(photo: np.ndarray, window: tuple[int, int, int, int], size: tuple[int, int],
               tone: np.ndarray | None = None, sharpen: bool | None = None) -> np.ndarray:
     """Crop, tone toward the scene's light, resize to `size` (w, h).
@@ -65,13 +88,14 @@ def fit_photo(photo: np.ndarray, window: tuple[int, int, int, int], size: tuple[
     if sharpen if sharpen is not None else scale > 1.3:
         soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
         crop = cv2.addWeighted(crop, 1.45, soft, -0.45, 0)
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    return cv2.resize(crop, size, interpolation=interpolation)
+    if scale < 1:
+        return shrink(crop, size)
+    return cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
 
 
 def scene_tone(photo: np.ndarray, scene_mean: np.ndarray, amount: float = 0.15) -> np.ndarray:
     """(256, 1, 3) LUT nudging the photo's white balance a little toward the scene's light."""
-    small = cv2.resize(photo, (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3).mean(axis=0) + 1.0
+    small = reduce_to(photo, (64, 64)).reshape(-1, 3).mean(axis=0) + 1.0
     target = scene_mean * 255.0 + 1.0
     gains = (target / target.mean()) / (small / small.mean())
     gains = 1.0 + amount * (gains - 1.0)
@@ -366,25 +390,52 @@ def _normalised_fill(image: np.ndarray, alpha: np.ndarray, sigma: float) -> np.n
     return num / np.maximum(den, 1e-3)
 
 
+DECON_TILE = 96  # a multiple of DECON_REDUCE
+DECON_REDUCE = 4
+
+
 def decontaminate(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Replace the old background showing through the soft edge with the subject's own nearby colours.
 
     The halo of a cut-out is the original backdrop mixed into edge pixels; where alpha is partial the
     colour is pulled toward a normalised blur of the solid subject, so the rim blends into any scene.
+    Only blocks holding some of that edge are touched, and the blur (wide and smooth) is computed at a
+    quarter of the size on large cut-outs: a 3000 px cut-out costs its outline, not its area.
     """
-    sigma = max(1.5, max(image.shape[:2]) / 400)
+    h, w = alpha.shape
+    sigma = max(1.5, max(h, w) / 400)
     solid = np.clip((alpha - 0.6) / 0.4, 0.0, 1.0).astype(np.float32)
-    fill = _normalised_fill(image, solid, sigma)
-    keep = np.clip((alpha - 0.55) / 0.4, 0.0, 1.0)[..., None]
-    out = image.astype(np.float32) * keep + fill * (1.0 - keep)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    reduce = DECON_REDUCE if sigma / DECON_REDUCE >= 1.5 else 1
+    if reduce > 1:
+        small = (max(1, w // reduce), max(1, h // reduce))
+        exact = (slice(0, small[1] * reduce), slice(0, small[0] * reduce))  # whole 4x4 blocks: the fast path
+        fill = _normalised_fill(cv2.resize(image[exact], small, interpolation=cv2.INTER_AREA),
+                                cv2.resize(solid[exact], small, interpolation=cv2.INTER_AREA), sigma / reduce)
+    else:
+        fill = _normalised_fill(image, solid, sigma)
+    out = image.copy()
+    # Pixels whose colour changes: alpha below the "keep" ramp's top, above zero (invisible otherwise).
+    edge = ((alpha > 1 / 255) & (alpha < 0.95)).astype(np.float32)
+    for row, line in enumerate(_tile_means(edge, DECON_TILE)):
+        y0, y1 = row * DECON_TILE, min(h, (row + 1) * DECON_TILE)
+        for c0, c1 in _runs(line > 0.0):
+            x0, x1 = c0 * DECON_TILE, min(w, c1 * DECON_TILE)
+            if reduce > 1:
+                part = fill[y0 // reduce:-(-y1 // reduce), x0 // reduce:-(-x1 // reduce)]
+                part = cv2.resize(part, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+            else:
+                part = fill[y0:y1, x0:x1]
+            keep = np.clip((alpha[y0:y1, x0:x1] - 0.55) / 0.4, 0.0, 1.0)[..., None]
+            mixed = image[y0:y1, x0:x1].astype(np.float32) * keep + part * (1.0 - keep)
+            out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def match_tone(subject_rgb: np.ndarray, alpha: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,
                temperature: float = 0.3, exposure: float = 0.35, tint: float = 0.1) -> np.ndarray:
     """(256, 1, 3) LUT pulling the subject's white balance and exposure toward the scene and its light."""
-    small = cv2.resize(subject_rgb, (64, 64), interpolation=cv2.INTER_AREA).reshape(-1, 3).astype(np.float32)
-    weights = cv2.resize(alpha, (64, 64), interpolation=cv2.INTER_AREA).reshape(-1).astype(np.float32)
+    small = reduce_to(subject_rgb, (64, 64)).reshape(-1, 3).astype(np.float32)
+    weights = reduce_to(alpha, (64, 64)).reshape(-1).astype(np.float32)
     weights = weights / max(float(weights.sum()), 1e-6)
     mean = (small * weights[:, None]).sum(axis=0) + 1.0
     target = scene_mean * 255.0 + 1.0
@@ -420,10 +471,11 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     cx0, cy0 = round(ox + px0 * scale), round(oy + py0 * scale)
     cw, ch = max(1, round((px1 - px0) * scale)), max(1, round((py1 - py0) * scale))
     crop = photo[py0:py1, px0:px1]
-    alpha = subject.alpha[py0:py1, px0:px1].astype(np.float32) * np.float32(1 / 255)
+    alpha = subject.alpha[py0:py1, px0:px1]
     if scale < 1:  # work at the smaller of the two resolutions
-        crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_AREA)
-        alpha = cv2.resize(alpha, (cw, ch), interpolation=cv2.INTER_AREA)
+        crop = shrink(crop, (cw, ch))
+        alpha = shrink(alpha, (cw, ch))
+    alpha = alpha.astype(np.float32) * np.float32(1 / 255)
     crop = decontaminate(crop, alpha)
     if style.tone is not None:
         crop = cv2.LUT(crop, style.tone)

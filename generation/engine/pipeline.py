@@ -108,14 +108,34 @@ DEFAULT_SUBJECT_STYLE = SubjectStyle()
 PERSON_COVERAGE = 0.3  # no face found, but the selfie model calls this much of the photo a person
 
 
+_PHOTO_CACHE: OrderedDict = OrderedDict()
+
+
+def photo_array(image) -> np.ndarray:
+    """The photo's RGB pixels as a read-only array, kept for the other variants of the task (the copy out of
+    Pillow costs tens of milliseconds on a phone photo)."""
+    key = (id(image), image.size)
+    with _SEGMENT_LOCK:
+        hit = _PHOTO_CACHE.get(key)
+        if hit is not None and hit[0]() is image:
+            _PHOTO_CACHE.move_to_end(key)
+            return hit[1]
+    array = np.asarray(image.convert("RGB"))
+    array.flags.writeable = False
+    with _SEGMENT_LOCK:
+        _PHOTO_CACHE[key] = (weakref.ref(image), array)
+        while len(_PHOTO_CACHE) > 2:
+            _PHOTO_CACHE.popitem(last=False)
+    return array
+
+
 def load(c: Canvas) -> None:
     """The photo as an array, plus what later stages may adapt to (size, sharpness)."""
     if c.spec.photo is None:
         return
-    c.photo = np.asarray(c.spec.photo.convert("RGB"))
+    c.photo = photo_array(c.spec.photo)
     h, w = c.photo.shape[:2]
-    grey = cv2.cvtColor(cv2.resize(c.photo, (512, max(1, round(512 * h / w))), interpolation=cv2.INTER_AREA),
-                        cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(composite.reduce_to(c.photo, (512, max(1, round(512 * h / w)))), cv2.COLOR_RGB2GRAY)
     c.measurements["photo"] = {"width": w, "height": h,
                                "source_size": list(c.spec.photo.info.get("source_size", (w, h))),
                                "sharpness": round(float(cv2.Laplacian(grey, cv2.CV_32F).var()), 1)}

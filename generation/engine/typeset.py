@@ -393,7 +393,7 @@ def _glyph_mask(line: Line, pad: int) -> tuple[np.ndarray, int, int]:
     return mask, line.x + left - pad, line.baseline + top - pad
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=48)  # large glyphs are a few hundred KB each: a task's letters, not a font's
 def _glyph(font: FontFile, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     """One letter's coverage and its offset from the pen on the baseline."""
     ft = freetype(font, size)
