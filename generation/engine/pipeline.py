@@ -19,14 +19,13 @@ from .grade import apply_grain, grade_image
 from .layout import draw_text
 from .layout import typeset as typeset_text
 from .presets import GENRES, GenrePreset
-from .scenes import draw_scene
+from .scenes import draw_scene, scene_size
 from .scenes.motifs import apply_motifs, motifs_for
 from .spec import CoverSpec, RenderResult, parse_hex
 from .steer import steer_palette, words_of
 from .typeset import TextResult
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
-SCENE_SCALE = 3  # the scene is computed at 1/3 of the side and upscaled: it is soft by design
 FULL_WORK = 0.75  # a working side past this share of the cover's is not worth an upscale: work at full size
 
 
@@ -279,11 +278,12 @@ def background(c: Canvas) -> None:
     The dither is kept faint: after upscaling it is soft noise, and noise is what makes PNGs big.
     Diffusion backgrounds are made at the same working size and go through the same grade.
     """
-    n = -(-c.side // SCENE_SCALE)
     if c.spec.background_backend == "diffusion":
+        n = -(-c.side // 3)  # a model's picture holds detail: a third of the side, like the finest scenes
         scene = diffusion_scene(c, n)
         name = "diffusion"
     else:
+        n = scene_size(c.preset.scene, c.side)  # procedural scenes are soft by design: drawn small, upscaled
         scene = procedural_scene(c, n)
         name = c.preset.scene
     if c.spec.variant == "background" and c.photo is None:

@@ -25,6 +25,24 @@ SCENES: dict[str, SceneFunction] = {
 }
 
 
+# How coarse each scene may be drawn: cover pixels per scene pixel. Every scene is upscaled to the
+# cover (its fine texture comes from the grain, laid at full size); the skyline's windows and the neon
+# grid's lines need a third of the side, the soft gradients, haze and glows need far less.
+SCENE_SCALE = {
+    "urban_night": 3, "neon_grid": 3, "paper": 3,
+    "film_sky": 4, "stage": 4,
+    "warm_glow": 6, "soft_field": 6,
+}
+
+
+MIN_SCENE = 500  # below this even a soft scene loses its shape (and a cover its crisp-looking light)
+
+
+def scene_size(name: str, side: int) -> int:
+    """The side a scene is drawn at for a cover of `side` pixels."""
+    return min(side, max(MIN_SCENE, -(-side // SCENE_SCALE.get(name, 3))))
+
+
 def draw_scene(name: str, rng: np.random.Generator, n: int, palette: list[np.ndarray],
                options: dict) -> np.ndarray:
     """The named scene as an n x n float32 RGB array clipped to 0..1."""
