@@ -452,10 +452,14 @@ def match_tone(subject_rgb: np.ndarray, alpha: np.ndarray, scene_mean: np.ndarra
 
 
 def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale: float, ox: float, oy: float,
-                 style: CutoutStyle, sharpen: bool | None = None) -> Placement:
-    """Composite the cut-out subject onto the canvas (in place): shadow, subject, rim light, ground fade.
+                 style: CutoutStyle, sharpen: bool | None = None, parts: tuple[str, ...] = ("shadow", "subject", "rim"),
+                 finish=None) -> Placement:
+    """Composite the cut-out subject onto the canvas (in place): shadow, subject, rim light.
 
     `sharpen` (default: enlarged past 1.3x here) says whether the photo ends up enlarged on the cover.
+    `parts` picks the layers to lay (the soft shadow may go on a smaller working canvas and the subject
+    later on the full-size cover); `finish(pixels, x0, y0)`, when given, adjusts the subject's pixels
+    (the grade the canvas already had) just before they are blended in at canvas position (x0, y0).
     """
     side = canvas.shape[0]
     ph, pw = photo.shape[:2]
@@ -493,13 +497,15 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]  # a view: the blocks are made contiguous as blended
     if style.opacity < 1:
         alpha = alpha * np.float32(style.opacity)
+    if finish is not None and "subject" in parts:
+        crop = finish(np.ascontiguousarray(crop), x0, y0)
     region = canvas[y0:y1, x0:x1]
     rh, rw = alpha.shape
     alpha_means = _tile_means(alpha, BLEND_TILE)
     # Shadow and rim are soft: work on a quarter-size alpha and upscale the results.
     qw, qh = max(1, rw // 4), max(1, rh // 4)
     quarter = cv2.resize(alpha[:qh * 4, :qw * 4], (qw, qh), interpolation=cv2.INTER_AREA)  # exact 4:1 (fast)
-    if style.shadow > 0:  # the silhouette, blurred and dropped a little, darkening the scene behind
+    if style.shadow > 0 and "shadow" in parts:  # the silhouette, blurred and dropped, darkening the scene behind
         shift = max(1, round(side * 0.01 / 4))
         shadow = np.zeros_like(quarter)
         shadow[shift:] = cv2.GaussianBlur(quarter, (0, 0), side * 0.012 / 4)[:-shift]
@@ -511,8 +517,9 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         shadow_means = _tile_means(shadow, BLEND_TILE)
         shadow_means[alpha_means >= SOLID] = 0.0
         blend_tiled(region, dark, shadow, shadow_means)
-    blend_tiled(region, crop, alpha, alpha_means)
-    if style.rim > 0:  # rim light: the mask's inner edge, brightened and blurred, lit from above
+    if "subject" in parts:
+        blend_tiled(region, crop, alpha, alpha_means)
+    if style.rim > 0 and "rim" in parts:  # rim light: the mask's inner edge, brightened and blurred, lit from above
         inner = np.clip(quarter - cv2.GaussianBlur(quarter, (0, 0), max(1.0, side * 0.004 / 4)), 0.0, 1.0)
         glow = cv2.GaussianBlur(inner, (0, 0), max(1.0, side * 0.006 / 4))
         rim = np.clip(inner * 1.6 + glow * 0.9, 0.0, 1.0) * np.float32(style.rim)
@@ -528,6 +535,12 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
             for c0, c1 in _runs(line):
                 tx0, tx1 = c0 * BLEND_TILE, min(rw, c1 * BLEND_TILE)
                 region[ty0:ty1, tx0:tx1] = cv2.add(region[ty0:ty1, tx0:tx1], add[ty0:ty1, tx0:tx1])
+    return cutout_placement(subject, scale, ox, oy, side)
+
+
+def cutout_placement(subject: Subject, scale: float, ox: float, oy: float, side: int) -> Placement:
+    """Where the cut-out lands (its box and face) on a canvas of `side`, without drawing it."""
+    bx0, by0, bx1, by1 = subject.bbox
     face = None
     if subject.face is not None:
         f = subject.face
@@ -537,15 +550,20 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     return Placement(box, face, "cutout")
 
 
+def ground_weights(side: int, strength: float, height: float) -> tuple[int, np.ndarray]:
+    """The ground fade's first row and its per-row weights to the bottom, for a canvas of `side`."""
+    start = int(side * (1 - height))
+    rows = (np.arange(start, side, dtype=np.float32) + 0.5) / side
+    t = np.clip((rows - (1 - height)) / height, 0.0, 1.0)
+    return start, (t * t * (3 - 2 * t)) * np.float32(strength)
+
+
 def ground_fade(canvas: np.ndarray, colour: np.ndarray, strength: float, height: float = 0.2) -> None:
     """Darken (or tint) the bottom of the frame toward the ground colour, over subject and scene alike."""
     side = canvas.shape[0]
     if strength <= 0:
         return
-    start = int(side * (1 - height))
-    rows = (np.arange(start, side, dtype=np.float32) + 0.5) / side
-    t = np.clip((rows - (1 - height)) / height, 0.0, 1.0)
-    weight = (t * t * (3 - 2 * t)) * np.float32(strength)
+    start, weight = ground_weights(side, strength, height)
     top = np.empty_like(canvas[start:start + 1])  # one row, used for every row
     top[:] = np.clip(colour * 255.0, 0, 255).astype(np.uint8)
     blend_rows(canvas[start:], top, weight)

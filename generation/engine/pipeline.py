@@ -7,7 +7,7 @@ import time
 import weakref
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import cv2
@@ -15,7 +15,8 @@ import numpy as np
 
 from . import composite
 from .export import cover_filename, encode
-from .grade import apply_grain, grade_image
+from .grade import _vignette_rgb as vignette_rgb
+from .grade import apply_grain, apply_saturation, curves, grade_image
 from .layout import draw_text
 from .layout import typeset as typeset_text
 from .presets import GENRES, GenrePreset
@@ -26,6 +27,7 @@ from .steer import steer_palette, words_of
 from .typeset import TextResult
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+LATE_SUBJECTS = True  # small cut-outs laid on the full-size cover (False: composited on the working canvas)
 FULL_WORK = 0.75  # a working side past this share of the cover's is not worth an upscale: work at full size
 
 
@@ -44,6 +46,7 @@ class Canvas:
     placement: composite.Placement | None = None  # in cover pixels
     text: TextResult | None = None
     motifs: tuple[str, ...] = ()  # scene layers the caller's words ask for (see scenes.motifs)
+    late: tuple | None = None  # a small cut-out laid on the full-size cover (see paste_late)
     data: bytes = b""
     measurements: dict = field(default_factory=dict)
 
@@ -383,7 +386,10 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
         height, face_h, eye_y, max_height, centre_x = 0.33, None, 0.0, 0.34, 0.5
     scale, ox, oy = composite.cutout_geometry(subject, side, height=height, face_h=face_h, eye_y=eye_y,
                                               centre_x=centre_x, max_height=max_height)
-    _canvas_from_scene(c, work_side(c, scale))
+    # A small subject (background and text variants) that holds more detail than the scene is laid on the
+    # full-size cover after the upscale: the rest of the picture stays at the scene's size.
+    late = LATE_SUBJECTS and variant in ("background", "text") and work_side(c, scale) > work_side(c, None)
+    _canvas_from_scene(c, work_side(c, None) if late else work_side(c, scale))
     shrink = c.work / side  # the geometry is linear in the side: the same placement on the working canvas
     scene_mean = _mean_colour(c.scene)
     light = _light_colour(c.palette)
@@ -395,12 +401,57 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
                                       ground=style.ground, tone=tone)
     if variant == "free":
         _halo(c, subject, scale * shrink, ox * shrink, oy * shrink)
+    fade = None
+    if subject.cut_bottom or variant == "artist":
+        fade = (style.ground * (0.7 if small else 1.0), 0.14 if small else 0.22)
+    if late:  # the soft shadow (and the ground) now, the subject itself on the cover (see paste_late)
+        composite.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink, cut_style,
+                               parts=("shadow",))
+        if fade:
+            composite.ground_fade(c.rgb, c.palette[0], *fade)
+        c.late = (subject, scale, ox, oy, cut_style, fade)
+        return composite.cutout_placement(subject, scale, ox, oy, side)
     placement = composite.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink,
                                        cut_style, sharpen=scale > 1.3)
-    if subject.cut_bottom or variant == "artist":
-        composite.ground_fade(c.rgb, c.palette[0], style.ground * (0.7 if small else 1.0),
-                              height=0.14 if small else 0.22)
+    if fade:
+        composite.ground_fade(c.rgb, c.palette[0], *fade)
     return _on_cover(placement, side / c.work)
+
+
+def paste_late(c: Canvas) -> None:
+    """Lay the small cut-out on the full-size cover, graded the way the working canvas was graded
+    (curves through its tone table, saturation, the ground fade and the vignette at its position)."""
+    subject, scale, ox, oy, cut_style, fade = c.late
+    grade = c.preset.grade
+    lut = curves(grade)
+    tone = cut_style.tone if cut_style.tone is not None else np.arange(256, dtype=np.uint8).reshape(256, 1, 1)
+    graded_tone = np.stack([lut[tone[:, 0, min(ch, tone.shape[2] - 1)], 0, ch] for ch in range(3)],
+                           axis=-1).reshape(256, 1, 3)
+    ground = None
+    if fade:
+        start, weights = composite.ground_weights(c.side, *fade)
+        colour = np.clip(c.palette[0] * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(1, 1, 3)
+        ground = (start, weights, apply_saturation(cv2.LUT(colour, lut), grade.saturation))
+
+    def finish(pixels: np.ndarray, x0: int, y0: int) -> np.ndarray:
+        pixels = apply_saturation(pixels, grade.saturation)
+        if ground is not None:
+            start, weights, colour = ground
+            first = max(start, y0)
+            if first < y0 + pixels.shape[0]:
+                row = np.empty((1, pixels.shape[1], 3), np.uint8)
+                row[:] = colour[0, 0]
+                count = pixels.shape[0] - (first - y0)
+                composite.blend_rows(pixels[first - y0:], row, weights[first - start:first - start + count])
+        if grade.vignette > 0:
+            h, w = pixels.shape[:2]
+            factor = vignette_rgb(c.side, float(grade.vignette))[y0:y0 + h, x0:x0 + w]
+            pixels = cv2.multiply(pixels, factor, scale=1.0 / 255.0)
+        return pixels
+
+    style = replace(cut_style, tone=graded_tone)
+    composite.paste_cutout(c.rgb, c.photo, subject, scale, ox, oy, style, sharpen=scale > 1.3,
+                           parts=("subject", "rim"), finish=finish)
 
 
 def _halo(c: Canvas, subject: composite.Subject, scale: float, ox: float, oy: float) -> None:
@@ -515,6 +566,8 @@ def upscale(c: Canvas) -> None:
     c.measurements["work_size"] = c.work
     if c.work != c.side:
         c.rgb = _upscale(c.rgb, c.side)
+    if c.late is not None:
+        paste_late(c)
     if c.spec.output_format == "jpeg" and c.preset.grade.grain > 0:
         apply_grain(c.rgb, c.preset.grade.grain, in_place=True)
 

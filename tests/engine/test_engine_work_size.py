@@ -144,3 +144,21 @@ def test_bottom_text_over_a_cut_out_sits_on_the_ground(astronaut):
     x0, y0, x1, y1 = result.measurements["text_boxes"][-1]
     under = pixels[y1:min(SIDE, y1 + 20), x0:x1].reshape(-1, 3).mean(axis=0)
     assert under.mean() < 60  # the orange suit has dissolved into the night ground under the letters
+
+
+@needs_models
+@pytest.mark.parametrize("genre, variant", [("hiphop", "background"), ("classical", "text"), ("indie", "background")])
+def test_small_cut_out_laid_on_the_cover_matches_compositing_it_on_a_larger_canvas(genre, variant, astronaut,
+                                                                                 monkeypatch):
+    late = render(spec(genre=genre, variant=variant, photo=astronaut))
+    assert late.measurements["work_size"] == late.measurements["scene"]["work_size"]
+    monkeypatch.setattr(pipeline, "LATE_SUBJECTS", False)
+    early = render(spec(genre=genre, variant=variant, photo=astronaut))
+    assert early.measurements["work_size"] > late.measurements["work_size"]
+    assert late.measurements["subject"] == early.measurements["subject"]
+    a = np.asarray(Image.open(io.BytesIO(late.data)).convert("RGB")).astype(np.float32)
+    b = np.asarray(Image.open(io.BytesIO(early.data)).convert("RGB")).astype(np.float32)
+    x0, y0, x1, y1 = late.measurements["subject"]["box"]
+    # The same grade on the subject (curves, saturation, ground fade, vignette): within a few levels.
+    assert np.abs(a[y0:y1, x0:x1] - b[y0:y1, x0:x1]).mean() < 4.0
+    assert np.abs(a - b).mean() < 2.0
