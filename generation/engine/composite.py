@@ -517,6 +517,8 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         shadow_means = _tile_means(shadow, BLEND_TILE)
         shadow_means[alpha_means >= SOLID] = 0.0
         blend_tiled(region, dark, shadow, shadow_means)
+        if not subject.cut_bottom:  # a standing figure: the soft pool of shade its feet leave on the ground
+            contact_shadow(canvas, quarter, x0, y0, dark, min(0.75, style.shadow * 1.4))
     if "subject" in parts:
         blend_tiled(region, crop, alpha, alpha_means)
     if style.rim > 0 and "rim" in parts:  # rim light: the mask's inner edge, brightened and blurred, lit from above
@@ -536,6 +538,37 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
                 tx0, tx1 = c0 * BLEND_TILE, min(rw, c1 * BLEND_TILE)
                 region[ty0:ty1, tx0:tx1] = cv2.add(region[ty0:ty1, tx0:tx1], add[ty0:ty1, tx0:tx1])
     return cutout_placement(subject, scale, ox, oy, side)
+
+
+def contact_shadow(canvas: np.ndarray, quarter: np.ndarray, x0: int, y0: int, colour: np.ndarray,
+                   opacity: float) -> None:
+    """An elliptical shadow under the lowest part of a standing subject (in place).
+
+    `quarter` is the subject's alpha at a quarter of its size on the canvas, placed at (x0, y0)."""
+    rows = np.flatnonzero(quarter.max(axis=1) > 0.5)
+    if rows.size < 8:
+        return
+    low = quarter[max(rows[0], rows[-1] - max(2, rows.size // 30)):rows[-1] + 1]
+    cols = np.flatnonzero(low.max(axis=0) > 0.5)
+    if cols.size == 0:
+        return
+    side = canvas.shape[0]
+    feet_y = y0 + (rows[-1] + 1) * 4
+    if feet_y >= side - 2:
+        return  # the frame cuts the figure at its feet: no ground to cast on
+    cx = x0 + (cols[0] + cols[-1] + 1) * 2.0
+    half_w = (cols[-1] + 1 - cols[0]) * 2.0 * 1.5 + side * 0.02
+    half_h = max(2.0, half_w * 0.14)
+    bx0, bx1 = max(0, int(cx - half_w * 1.6)), min(side, int(cx + half_w * 1.6) + 1)
+    by0, by1 = max(0, int(feet_y - half_h * 1.6)), min(side, int(feet_y + half_h * 1.6) + 1)
+    if bx1 <= bx0 or by1 <= by0:
+        return
+    yy = (np.arange(by0, by1, dtype=np.float32) + 0.5 - feet_y)[:, None] / np.float32(half_h)
+    xx = (np.arange(bx0, bx1, dtype=np.float32) + 0.5 - cx)[None, :] / np.float32(half_w)
+    mask = (np.exp(-2.0 * (xx * xx + yy * yy)) * np.float32(opacity)).astype(np.float32)
+    patch = np.empty((by1 - by0, bx1 - bx0, 3), np.uint8)
+    patch[:] = colour
+    canvas[by0:by1, bx0:bx1] = blend(canvas[by0:by1, bx0:bx1], patch, mask)
 
 
 def cutout_placement(subject: Subject, scale: float, ox: float, oy: float, side: int) -> Placement:

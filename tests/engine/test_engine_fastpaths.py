@@ -72,3 +72,28 @@ def test_scene_primitives_match_numpy():
     painted = image.copy()
     common.paint(painted, mask, texture)
     assert np.allclose(painted, image * (1 - mask[..., None]) + mask[..., None] * texture, atol=1e-6)
+
+
+def test_standing_figure_casts_a_contact_shadow_under_its_feet():
+    from generation.engine.composite import CutoutStyle, Subject, paste_cutout
+
+    photo = np.full((400, 200, 3), 200, np.uint8)
+    alpha = np.zeros((400, 200), np.uint8)
+    cv2.ellipse(alpha, (100, 220), (45, 150), 0, 0, 360, 255, -1)  # a body, feet at row 370
+    cv2.circle(alpha, (100, 60), 30, 255, -1)
+    style = CutoutStyle(rim_colour=np.ones(3, np.float32), ground_colour=np.zeros(3, np.float32), rim=0.0,
+                        shadow=0.45)
+
+    def paste(cut_bottom):
+        canvas = np.full((1000, 1000, 3), 180, np.uint8)
+        subject = Subject(alpha, (55, 30, 146, 371), None, cut_bottom)
+        paste_cutout(canvas, photo, subject, 2.0, 300.0, 150.0, style)
+        return canvas
+
+    standing = paste(False)
+    feet_y = 150 + 371 * 2
+    below = standing[feet_y + 4:feet_y + 12, 480:520].mean()
+    assert below < 150  # shade on the ground right under the feet
+    assert standing[feet_y + 4:feet_y + 12, 50:100].mean() == 180  # the ground far to the side is untouched
+    cut = paste(True)  # a bust the frame cuts: nothing to stand on
+    assert cut[feet_y + 4:feet_y + 12, 480:520].mean() > below + 20
