@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .common import (
@@ -29,16 +30,21 @@ def stage(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dict) -
 
     beams = int(opts.get("beams", 0))
     colours = [accent, highlight, mix(accent, highlight, 0.5)]
+    # The cones are smooth (angular widths of several degrees): shaped at half size, upscaled once each.
+    half = max(8, n // 2)
+    yh, xh = grid(half)
+    haze = (0.35 + 0.9 * smoke).astype(np.float32) if beams else None  # beams show where the smoke is
     for i in range(beams):
         source_x = float(rng.uniform(-0.1, 1.1)) if beams > 1 else float(rng.uniform(0.3, 0.7))
         source_y = float(rng.uniform(-0.15, -0.02))
         aim_x = float(rng.uniform(0.2, 0.8))
         angle = np.arctan2(aim_x - source_x, 1.0 - source_y)
         width = float(rng.uniform(0.05, 0.11)) if beams > 1 else 0.09
-        pixel_angle = np.arctan2(x - source_x, y - source_y)
-        distance = np.sqrt((x - source_x) ** 2 + (y - source_y) ** 2)
-        cone = np.exp(-(((pixel_angle - angle) / width) ** 2)) * np.exp(-distance * 1.1)
-        lit = (cone * (0.35 + 0.9 * smoke)).astype(np.float32)
+        pixel_angle = np.arctan2(xh - source_x, yh - source_y)
+        distance = np.sqrt((xh - source_x) ** 2 + (yh - source_y) ** 2)
+        cone = (np.exp(-(((pixel_angle - angle) / width) ** 2)) * np.exp(-distance * 1.1)).astype(np.float32)
+        cone = cv2.resize(cone, (n, n), interpolation=cv2.INTER_LINEAR)
+        lit = cone * haze
         add_light(image, lit, colours[i % len(colours)], float(rng.uniform(0.7, 1.2)))
         source = gaussian_spot(n, source_x, max(source_y, 0.0), 0.05)
         add_light(image, source, lighten(colours[i % len(colours)], 0.6), 0.8)

@@ -8,7 +8,6 @@ from .common import (
     add_light,
     blur,
     darken,
-    disc,
     gaussian_spot,
     grid,
     lighten,
@@ -37,38 +36,53 @@ def neon_grid(rng: np.random.Generator, n: int, pal: list[np.ndarray], opts: dic
     radius = float(rng.uniform(0.13, 0.21))
     sun_x = float(rng.choice([rng.uniform(0.28, 0.4), 0.5, rng.uniform(0.6, 0.72)]))
     sun_y = horizon - radius * float(rng.uniform(0.15, 0.55))
-    sun = disc(n, sun_x, sun_y, radius) * (y < horizon)
-    t = np.clip((y - (sun_y - radius)) / (2 * radius), 0, 1)
-    stripe_zone = np.clip((y - sun_y + radius * 0.1) / radius, 0, 1)
-    period = radius * 0.2
-    phase = ((y - sun_y) / period) % 1.0
-    cut = (phase < 0.12 + stripe_zone * 0.45) & (stripe_zone > 0)
-    sun = (sun * ~cut).astype(np.float32)
-    t = t[..., None]
-    sun_colour = lighten(accent, 0.55)[None, None, :] * (1 - t) + accent[None, None, :] * t
     add_light(image, gaussian_spot(n, sun_x, sun_y, radius * 2.2), accent, 0.35)
-    paint(image, sun, sun_colour)
+    # The disc is drawn in its own box only (the rest of the frame has none of it).
+    r0, r1 = max(0, int((sun_y - radius) * n) - 2), min(n, int(min(sun_y + radius, horizon) * n) + 2)
+    c0, c1 = max(0, int((sun_x - radius) * n) - 2), min(n, int((sun_x + radius) * n) + 2)
+    if r1 > r0 and c1 > c0:
+        sy, sx = y[r0:r1], x[:, c0:c1]
+        d = np.sqrt((sx - sun_x) ** 2 + (sy - sun_y) ** 2)
+        sun = np.clip((radius - d) * n + 0.5, 0.0, 1.0) * (sy < horizon)
+        t = np.clip((sy - (sun_y - radius)) / (2 * radius), 0, 1)
+        stripe_zone = np.clip((sy - sun_y + radius * 0.1) / radius, 0, 1)
+        period = radius * 0.2
+        phase = ((sy - sun_y) / period) % 1.0
+        cut = (phase < 0.12 + stripe_zone * 0.45) & (stripe_zone > 0)
+        sun = (sun * ~cut).astype(np.float32)
+        t = np.broadcast_to(t, sun.shape)[..., None]
+        sun_colour = (lighten(accent, 0.55)[None, None, :] * (1 - t) + accent[None, None, :] * t).astype(np.float32)
+        paint(image[r0:r1, c0:c1], sun, sun_colour)
 
     # Neon ridges along the horizon: a fractal profile filled dark with a bright rim.
     if rng.random() < 0.75:
         profile = noise_1d(rng, n, cells=int(rng.integers(4, 9)), octaves=4)
         tops = (horizon - 0.02 - profile * float(rng.uniform(0.05, 0.12))).astype(np.float32)
-        below = np.clip((y - tops[None, :]) * n + 0.5, 0, 1) * (y < horizon + 0.002)
-        paint(image, below.astype(np.float32), mix(base, mid, 0.3))
-        rim = np.exp(-(((y - tops[None, :]) * n / 1.2) ** 2)).astype(np.float32)
-        add_light(image, rim, highlight, 0.9)
+        # Only the band of rows the ridges can touch (their rims fade within a few pixels).
+        b0, b1 = max(0, int(float(tops.min()) * n) - 8), min(n, int((horizon + 0.002) * n) + 8)
+        band = np.ascontiguousarray(image[b0:b1])
+        by = y[b0:b1]
+        below = np.clip((by - tops[None, :]) * n + 0.5, 0, 1) * (by < horizon + 0.002)
+        paint(band, below.astype(np.float32), mix(base, mid, 0.3))
+        rim = np.exp(-(((by - tops[None, :]) * n / 1.2) ** 2)).astype(np.float32)
+        add_light(band, rim, highlight, 0.9)
+        image[b0:b1] = band
 
     floor = _perspective_grid(rng, n, y, x, horizon)
-    lines = floor[..., None] * highlight
-    image += lines + blur(lines, n * 0.004) * 1.6 + blur(lines, n * 0.015) * 0.8
-    horizon_line = np.exp(-(((y - horizon) * n / 1.5) ** 2)).astype(np.float32) * np.ones_like(x)
-    add_light(image, horizon_line, lighten(accent, 0.3), 0.9)
+    # The lines and their two glows in one channel (blurring is linear: tint after), added as light.
+    glow = floor + blur(floor, n * 0.004) * np.float32(1.6) + blur(floor, n * 0.015) * np.float32(0.8)
+    add_light(image, np.ascontiguousarray(glow, dtype=np.float32), highlight)
+    horizon_line = np.exp(-(((y - horizon) * n / 1.5) ** 2)).astype(np.float32) * np.ones_like(x)  # rows only
+    add_light(image, np.ascontiguousarray(horizon_line, dtype=np.float32), lighten(accent, 0.3), 0.9)
     add_light(image, gaussian_spot(n, 0.5, horizon, 0.5, aspect=2.5) * (y > horizon), mid, 0.35)
     return image
 
 
 def _perspective_grid(rng, n, y, x, horizon) -> np.ndarray:
     """Anti-aliased lines of a floor grid seen in perspective, 0..1 (fades where lines crowd)."""
+    out = np.zeros((n, n), np.float32)
+    first = min(n, int(horizon * n))  # the floor is below the horizon: the sky rows stay zero
+    y = y[first:]
     depth_y = np.maximum(y - horizon, 1e-4)
     z = 0.06 / depth_y  # distance into the scene for each row
     columns = float(rng.uniform(22, 34))
@@ -86,4 +100,5 @@ def _perspective_grid(rng, n, y, x, horizon) -> np.ndarray:
 
     fade = np.clip((y - horizon) / 0.35, 0, 1) ** 0.7
     lines = np.maximum(vertical, horizontal) * (y > horizon) * (0.35 + 0.65 * fade)
-    return lines.astype(np.float32)
+    out[first:] = lines
+    return out
