@@ -476,28 +476,33 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     cw, ch = max(1, round((px1 - px0) * scale)), max(1, round((py1 - py0) * scale))
     crop = photo[py0:py1, px0:px1]
     alpha = subject.alpha[py0:py1, px0:px1]
+    draw_subject = "subject" in parts
     if scale < 1:  # work at the smaller of the two resolutions
-        crop = shrink(crop, (cw, ch))
+        if draw_subject:
+            crop = shrink(crop, (cw, ch))
         alpha = shrink(alpha, (cw, ch))
     alpha = alpha.astype(np.float32) * np.float32(1 / 255)
-    crop = decontaminate(crop, alpha)
-    if style.tone is not None:
-        crop = cv2.LUT(crop, style.tone)
-    if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening after
-        soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
-        crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)
+    if draw_subject:  # the shadow and the rim need the alpha only
+        crop = decontaminate(crop, alpha)
+        if style.tone is not None:
+            crop = cv2.LUT(crop, style.tone)
+        if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening
+            soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
+            crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)
     if scale >= 1:
-        crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_CUBIC)
+        if draw_subject:
+            crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_CUBIC)
         # Linear interpolation keeps 0..1 (up to a rounding ulp, harmless: blend() normalises its weights).
         alpha = cv2.resize(alpha, (cw, ch), interpolation=cv2.INTER_LINEAR)
     # Clip to the canvas.
     x0, y0 = max(0, cx0), max(0, cy0)
     x1, y1 = min(side, cx0 + cw), min(side, cy0 + ch)
-    crop = crop[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+    if draw_subject:
+        crop = crop[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
     alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]  # a view: the blocks are made contiguous as blended
     if style.opacity < 1:
         alpha = alpha * np.float32(style.opacity)
-    if finish is not None and "subject" in parts:
+    if finish is not None and draw_subject:
         crop = finish(np.ascontiguousarray(crop), x0, y0)
     region = canvas[y0:y1, x0:x1]
     rh, rw = alpha.shape
@@ -519,7 +524,7 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         blend_tiled(region, dark, shadow, shadow_means)
         if not subject.cut_bottom:  # a standing figure: the soft pool of shade its feet leave on the ground
             contact_shadow(canvas, quarter, x0, y0, dark, min(0.75, style.shadow * 1.4))
-    if "subject" in parts:
+    if draw_subject:
         blend_tiled(region, crop, alpha, alpha_means)
     if style.rim > 0 and "rim" in parts:  # rim light: the mask's inner edge, brightened and blurred, lit from above
         inner = np.clip(quarter - cv2.GaussianBlur(quarter, (0, 0), max(1.0, side * 0.004 / 4)), 0.0, 1.0)
