@@ -6,6 +6,9 @@ blended through soft-edged shapes (a fade, a card, a circle, a duotone wash) per
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -431,6 +434,32 @@ def decontaminate(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
+_DECON_CACHE: OrderedDict = OrderedDict()
+_DECON_LOCK = threading.Lock()
+
+
+def _decontaminated(photo: np.ndarray, bounds: tuple[int, int, int, int], crop: np.ndarray,
+                    alpha: np.ndarray) -> np.ndarray:
+    """decontaminate() of a crop of `photo`, kept (read-only) for the next variant of the same photo."""
+    key = (id(photo), photo.shape, bounds)
+    with _DECON_LOCK:
+        hit = _DECON_CACHE.get(key)
+        if hit is not None and hit[0]() is photo:
+            _DECON_CACHE.move_to_end(key)
+            return hit[1]
+    clean = decontaminate(crop, alpha)
+    clean.flags.writeable = False
+    try:
+        ref = weakref.ref(photo)
+    except TypeError:  # a view or a non-array: not kept
+        return clean
+    with _DECON_LOCK:
+        _DECON_CACHE[key] = (ref, clean)
+        while len(_DECON_CACHE) > 2:
+            _DECON_CACHE.popitem(last=False)
+    return clean
+
+
 def match_tone(subject_rgb: np.ndarray, alpha: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,
                temperature: float = 0.3, exposure: float = 0.35, tint: float = 0.1) -> np.ndarray:
     """(256, 1, 3) LUT pulling the subject's white balance and exposure toward the scene and its light."""
@@ -483,7 +512,10 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         alpha = shrink(alpha, (cw, ch))
     alpha = alpha.astype(np.float32) * np.float32(1 / 255)
     if draw_subject:  # the shadow and the rim need the alpha only
-        crop = decontaminate(crop, alpha)
+        if scale < 1:
+            crop = decontaminate(crop, alpha)
+        else:  # at the photo's own resolution: the same pixels for every variant of the task
+            crop = _decontaminated(photo, (py0, py1, px0, px1), crop, alpha)
         if style.tone is not None:
             crop = cv2.LUT(crop, style.tone)
         if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening
