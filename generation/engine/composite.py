@@ -393,7 +393,7 @@ def _normalised_fill(image: np.ndarray, alpha: np.ndarray, sigma: float) -> np.n
     return num / np.maximum(den, 1e-3)
 
 
-DECON_TILE = 96  # a multiple of DECON_REDUCE
+DECON_TILE = 96  # a multiple of every reduction 1..DECON_REDUCE
 DECON_REDUCE = 4
 
 
@@ -408,10 +408,11 @@ def decontaminate(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     h, w = alpha.shape
     sigma = max(1.5, max(h, w) / 400)
     solid = np.clip((alpha - 0.6) / 0.4, 0.0, 1.0).astype(np.float32)
-    reduce = DECON_REDUCE if sigma / DECON_REDUCE >= 1.5 else 1
+    # Reduce as far as the blur allows (its sigma stays 1.5 px or more), up to DECON_REDUCE.
+    reduce = int(min(DECON_REDUCE, max(1, sigma // 1.5)))
     if reduce > 1:
         small = (max(1, w // reduce), max(1, h // reduce))
-        exact = (slice(0, small[1] * reduce), slice(0, small[0] * reduce))  # whole 4x4 blocks: the fast path
+        exact = (slice(0, small[1] * reduce), slice(0, small[0] * reduce))  # whole blocks: the fast path
         fill = _normalised_fill(cv2.resize(image[exact], small, interpolation=cv2.INTER_AREA),
                                 cv2.resize(solid[exact], small, interpolation=cv2.INTER_AREA), sigma / reduce)
     else:

@@ -66,7 +66,7 @@ def cap_height_ratio(font: FontFile) -> float:
 
 
 @lru_cache(maxsize=256)
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=24)
 def freetype(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
     """The face at a size, kept: fitting measures the same faces at the same sizes many times."""
     return ImageFont.truetype(font.path, size=max(1, int(size)), index=font.index)

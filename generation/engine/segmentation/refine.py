@@ -115,11 +115,25 @@ def _apply_full(photo: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.shape[:2] == (height, width):
         guide = photo.astype(np.float32) / 255.0
         return np.einsum("hwc,hwc->hw", a, guide) + b
-    a_full = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
-    b_full = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
-    # Folding the 1/255 into a saves converting the whole photo to float first.
-    a_full *= np.float32(1.0 / 255.0)
-    return _dot_rgb(photo, a_full) + b_full
+    # Strip by strip: the coefficients upscaled to full size would be 12 bytes a pixel (150 MB on a phone
+    # photo). Each strip samples them the way a bilinear resize would (pixel centres, edges clamped).
+    hs, ws = a.shape[:2]
+    out = np.empty((height, width), np.float32)
+    xs = np.clip((np.arange(width, dtype=np.float32) + 0.5) * np.float32(ws / width) - 0.5, 0, ws - 1)
+    for r0 in range(0, height, APPLY_STRIP):
+        r1 = min(height, r0 + APPLY_STRIP)
+        ys = np.clip((np.arange(r0, r1, dtype=np.float32) + 0.5) * np.float32(hs / height) - 0.5, 0, hs - 1)
+        map_x = np.ascontiguousarray(np.broadcast_to(xs, (r1 - r0, width)))
+        map_y = np.ascontiguousarray(np.broadcast_to(ys[:, None], (r1 - r0, width)))
+        a_strip = cv2.remap(a, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        b_strip = cv2.remap(b, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # Folding the 1/255 into a saves converting the photo to float first.
+        a_strip *= np.float32(1.0 / 255.0)
+        out[r0:r1] = _dot_rgb(photo[r0:r1], a_strip) + b_strip
+    return out
+
+
+APPLY_STRIP = 256
 
 
 def _dot_rgb(photo: np.ndarray, a: np.ndarray) -> np.ndarray:
