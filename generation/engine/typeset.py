@@ -342,7 +342,7 @@ def apply_scrim(rgb: np.ndarray, box: tuple[int, int, int, int], strength: float
     """A soft-edged rectangle of darkening (or lightening), in place; `softness` is the blur sigma
     as a fraction of the side (edges fade over about twice that)."""
     side = rgb.shape[0]
-    f = 8
+    f = max(1, side // 375)  # the factor map at 1/8 of a 3000 px cover: the same 8 px cells at any size
     small = np.zeros((side // f, side // f), np.float32)
     x0, y0, x1, y1 = (max(0, v // f) for v in box)
     small[y0:max(y0 + 1, y1), x0:max(x0 + 1, x1)] = 1.0
