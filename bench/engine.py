@@ -3,7 +3,8 @@
 A task renders its variants one after another on one worker (artist, background, text), each with a new
 seed per task, the way the render job does; every cover's time is counted, the first of a task included
 (it draws the task's scene; the others reuse it). Prints per genre the median cover time, the first cover's,
-the floor and the ratio, then the medians over all genres and the worker's peak memory.
+the floor (the median of five bare encodes of the last cover's pixels) and the ratio, then the medians over
+all genres and the worker's peak memory.
 
     .venv/bin/python bench/engine.py [--size 3000] [--tasks 3] [--photo astronaut|phone|none]
 
@@ -35,13 +36,15 @@ from generation import engine  # noqa: E402
 VARIANTS = ("artist", "background", "text")
 
 
-def best_of(fn, repeat: int) -> float:
+def median_of(fn, repeat: int) -> float:
+    """The median time of `repeat` runs: the same statistic as the covers' (a best-of floor against a median
+    render would count the machine's noise against the render)."""
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return statistics.median(times)
 
 
 def encode_floor(image: Image.Image, fmt: str, quality: int):
@@ -97,7 +100,7 @@ def main() -> None:
                     if index == 0:
                         firsts.append(elapsed)
             pixels = Image.open(io.BytesIO(last.data)).convert("RGB")
-            floor_s = best_of(encode_floor(pixels, fmt, 92), 3)
+            floor_s = median_of(encode_floor(pixels, fmt, 92), 5)
             cover_s = statistics.median(times)
             ratios[fmt].append(cover_s / floor_s)
             covers[fmt].extend(times)
