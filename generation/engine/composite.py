@@ -6,13 +6,12 @@ blended through soft-edged shapes (a fade, a card, a circle, a duotone wash) per
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from .cache import TaskCache
 
 Box = tuple[float, float, float, float]
 
@@ -435,29 +434,18 @@ def decontaminate(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
-_DECON_CACHE: OrderedDict = OrderedDict()
-_DECON_LOCK = threading.Lock()
+_DECON_CACHE = TaskCache(2)
 
 
 def _decontaminated(photo: np.ndarray, bounds: tuple[int, int, int, int], crop: np.ndarray,
                     alpha: np.ndarray) -> np.ndarray:
     """decontaminate() of a crop of `photo`, kept (read-only) for the next variant of the same photo."""
     key = (id(photo), photo.shape, bounds)
-    with _DECON_LOCK:
-        hit = _DECON_CACHE.get(key)
-        if hit is not None and hit[0]() is photo:
-            _DECON_CACHE.move_to_end(key)
-            return hit[1]
-    clean = decontaminate(crop, alpha)
-    clean.flags.writeable = False
-    try:
-        ref = weakref.ref(photo)
-    except TypeError:  # a view or a non-array: not kept
-        return clean
-    with _DECON_LOCK:
-        _DECON_CACHE[key] = (ref, clean)
-        while len(_DECON_CACHE) > 2:
-            _DECON_CACHE.popitem(last=False)
+    clean = _DECON_CACHE.get(key, photo)
+    if clean is None:
+        clean = decontaminate(crop, alpha)
+        clean.flags.writeable = False
+        _DECON_CACHE.put(key, clean, photo)
     return clean
 
 
@@ -621,20 +609,26 @@ def cutout_placement(subject: Subject, scale: float, ox: float, oy: float, side:
     return Placement(box, face, "cutout")
 
 
-def ground_weights(side: int, strength: float, height: float) -> tuple[int, np.ndarray]:
-    """The ground fade's first row and its per-row weights to the bottom, for a canvas of `side`."""
-    start = int(side * (1 - height))
-    rows = (np.arange(start, side, dtype=np.float32) + 0.5) / side
-    t = np.clip((rows - (1 - height)) / height, 0.0, 1.0)
-    return start, (t * t * (3 - 2 * t)) * np.float32(strength)
+def row_weights(size: int, strength: float, start: float, full: float) -> tuple[int, np.ndarray]:
+    """A smooth fade down a canvas of `size` rows: none at row `start`, `strength` from row `full` down.
+    Returns the first row touched and the weight of each row from there to the bottom."""
+    first = max(0, int(start))
+    rows = np.arange(first, size, dtype=np.float32) + 0.5
+    t = np.clip((rows - start) / max(full - start, 1.0), 0.0, 1.0)
+    return first, t * t * (3.0 - 2.0 * t) * np.float32(strength)
+
+
+def fade_rows(canvas: np.ndarray, colour: np.ndarray, strength: float, start: float, full: float) -> None:
+    """Fade the canvas toward `colour` from row `start` (none) to row `full` (`strength`) and below, in place."""
+    if strength <= 0:
+        return
+    first, weight = row_weights(canvas.shape[0], strength, start, full)
+    top = np.empty_like(canvas[first:first + 1])  # one row, used for every row
+    top[:] = np.clip(colour * 255.0, 0, 255).astype(np.uint8)
+    blend_rows(canvas[first:], top, weight)
 
 
 def ground_fade(canvas: np.ndarray, colour: np.ndarray, strength: float, height: float = 0.2) -> None:
-    """Darken (or tint) the bottom of the frame toward the ground colour, over subject and scene alike."""
+    """Darken (or tint) the bottom `height` of the frame toward the ground colour, over subject and scene alike."""
     side = canvas.shape[0]
-    if strength <= 0:
-        return
-    start, weight = ground_weights(side, strength, height)
-    top = np.empty_like(canvas[start:start + 1])  # one row, used for every row
-    top[:] = np.clip(colour * 255.0, 0, 255).astype(np.uint8)
-    blend_rows(canvas[start:], top, weight)
+    fade_rows(canvas, colour, strength, side * (1 - height), side)

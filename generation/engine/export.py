@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 import unicodedata
@@ -11,7 +10,6 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from .photo import srgb_profile
 from .spec import MAX_BYTES
@@ -118,12 +116,6 @@ def _png_metadata() -> bytes:
     pixels_per_metre = round(72 / 0.0254)
     phys = _chunk(b"pHYs", struct.pack(">IIB", pixels_per_metre, pixels_per_metre, 1))
     return iccp + phys
-
-
-def _save(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
 
 
 # Latin letters that Unicode does not decompose into a base letter plus an accent.

@@ -61,7 +61,7 @@ def vignette_map(size: int, strength: float) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-def _vignette_rgb(size: int, strength: float) -> np.ndarray:
+def vignette_rgb(size: int, strength: float) -> np.ndarray:
     """The vignette map on three channels, kept per (size, strength): the variants of a task share it."""
     factor = cv2.cvtColor(vignette_map(size, strength), cv2.COLOR_GRAY2RGB)
     factor.flags.writeable = False
@@ -71,7 +71,7 @@ def _vignette_rgb(size: int, strength: float) -> np.ndarray:
 def apply_vignette(rgb: np.ndarray, strength: float, *, in_place: bool = False) -> np.ndarray:
     if strength <= 0:
         return rgb
-    factor = _vignette_rgb(rgb.shape[0], float(strength))
+    factor = vignette_rgb(rgb.shape[0], float(strength))
     if in_place:
         return cv2.multiply(rgb, factor, dst=rgb, scale=1.0 / 255.0)
     return cv2.multiply(rgb, factor, scale=1.0 / 255.0)
@@ -128,7 +128,7 @@ def grade_image(rgb: np.ndarray, grade: Grade, *, full_grain: bool, in_place: bo
     lut = curves(grade)
     saturate = abs(grade.saturation - 1.0) >= 1e-3
     matrix = _saturation_matrix(grade.saturation)
-    vignette = _vignette_rgb(size, float(grade.vignette)) if grade.vignette > 0 else None
+    vignette = vignette_rgb(size, float(grade.vignette)) if grade.vignette > 0 else None
     grain = _grain_rgb(size, round(grade.grain, 2)) if full_grain and grade.grain > 0 else None
     out = rgb if in_place else np.empty_like(rgb)
     for r0 in range(0, size, GRADE_STRIP):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .advisory import draw_advisory, label_box
-from .composite import Placement, blend_rows
+from .composite import Placement, fade_rows
 from .presets import GenrePreset
 from .spec import CoverSpec
 from .typeset import (
@@ -139,18 +139,6 @@ def _scrim_box(lines: list[Line], zone: Zone, side: int) -> tuple[int, int, int,
     return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
-def ground_under(rgb: np.ndarray, colour: np.ndarray, strength: float, *, start: float, full: float) -> None:
-    """Fade the canvas toward `colour` from row `start` (none) to row `full` (`strength`) and below, in place."""
-    size = rgb.shape[0]
-    first = max(0, int(start))
-    rows = np.arange(first, size, dtype=np.float32) + 0.5
-    t = np.clip((rows - start) / max(full - start, 1.0), 0.0, 1.0)
-    weight = t * t * (3.0 - 2.0 * t) * np.float32(strength)
-    top = np.empty_like(rgb[first:first + 1])
-    top[:] = np.clip(colour * 255.0, 0, 255).astype(np.uint8)
-    blend_rows(rgb[first:], top, weight)
-
-
 def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
     return tuple(round(v * scale) for v in box)
 
@@ -173,7 +161,7 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
     if ground is not None and visible and zone.anchor == "bottom":
         top = min(line.box[1] for line in visible)
         block = max(line.box[3] for line in visible) - top
-        ground_under(rgb, ground[0], ground[1], start=(top - side * 0.16) * scale, full=(top + block * 0.35) * scale)
+        fade_rows(rgb, ground[0], ground[1], start=(top - side * 0.16) * scale, full=(top + block * 0.35) * scale)
     ink, highlight, base = (tuple(int(v * 255 + 0.5) for v in palette[i]) for i in (4, 3, 0))
     candidates = list(dict.fromkeys([ink, highlight, WHITE, NEAR_BLACK, base]))
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -14,9 +11,9 @@ import cv2
 import numpy as np
 
 from . import composite
+from .cache import TaskCache
 from .export import cover_filename, encode
-from .grade import _vignette_rgb as vignette_rgb
-from .grade import apply_grain, apply_saturation, curves, grade_image
+from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_rgb
 from .layout import draw_text
 from .layout import typeset as typeset_text
 from .presets import GENRES, GenrePreset
@@ -110,24 +107,18 @@ DEFAULT_SUBJECT_STYLE = SubjectStyle()
 PERSON_COVERAGE = 0.3  # no face found, but the selfie model calls this much of the photo a person
 
 
-_PHOTO_CACHE: OrderedDict = OrderedDict()
+_PHOTO_CACHE = TaskCache(2)
 
 
 def photo_array(image) -> np.ndarray:
     """The photo's RGB pixels as a read-only array, kept for the other variants of the task (the copy out of
     Pillow costs tens of milliseconds on a phone photo)."""
     key = (id(image), image.size)
-    with _SEGMENT_LOCK:
-        hit = _PHOTO_CACHE.get(key)
-        if hit is not None and hit[0]() is image:
-            _PHOTO_CACHE.move_to_end(key)
-            return hit[1]
-    array = np.asarray(image.convert("RGB"))
-    array.flags.writeable = False
-    with _SEGMENT_LOCK:
-        _PHOTO_CACHE[key] = (weakref.ref(image), array)
-        while len(_PHOTO_CACHE) > 2:
-            _PHOTO_CACHE.popitem(last=False)
+    array = _PHOTO_CACHE.get(key, image)
+    if array is None:
+        array = np.asarray(image.convert("RGB"))
+        array.flags.writeable = False
+        _PHOTO_CACHE.put(key, array, image)
     return array
 
 
@@ -154,9 +145,7 @@ class Segmentation:
 
 
 # The 3-4 variants of a task share one photo object: its segmentation is computed once.
-_SEGMENT_CACHE: OrderedDict = OrderedDict()
-_SEGMENT_LOCK = threading.Lock()
-_SEGMENT_CACHE_SIZE = 8
+_SEGMENT_CACHE = TaskCache(8)
 
 
 def _find_face(photo: np.ndarray, model_dir: str | None, backend: str) -> tuple[tuple | None, str]:
@@ -177,11 +166,9 @@ def _find_face(photo: np.ndarray, model_dir: str | None, backend: str) -> tuple[
 def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None) -> Segmentation:
     """Face and person mask of one photo (cached per photo object and backend)."""
     key = (id(image), image.size, backend, model_dir)
-    with _SEGMENT_LOCK:
-        hit = _SEGMENT_CACHE.get(key)
-        if hit is not None and hit[0]() is image:
-            _SEGMENT_CACHE.move_to_end(key)
-            return hit[1]
+    hit = _SEGMENT_CACHE.get(key, image)
+    if hit is not None:
+        return hit
     from .segmentation import get_segmenter
 
     t0 = time.perf_counter()
@@ -204,10 +191,7 @@ def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None)
                 alpha = None
     result = Segmentation(face, face_px, source, alpha, round(coverage, 4),
                           round((time.perf_counter() - t0) * 1000, 1))
-    with _SEGMENT_LOCK:
-        _SEGMENT_CACHE[key] = (weakref.ref(image), result)
-        while len(_SEGMENT_CACHE) > _SEGMENT_CACHE_SIZE:
-            _SEGMENT_CACHE.popitem(last=False)
+    _SEGMENT_CACHE.put(key, result, image)
     return result
 
 
@@ -249,29 +233,23 @@ def diffusion_scene(c: Canvas, n: int) -> np.ndarray:
 
 # The variants of a task share their seed, genre and palette, so they share their scene: it is drawn once
 # and kept (read-only) for the next variant. Keyed by everything the drawing depends on.
-_SCENE_CACHE: OrderedDict = OrderedDict()
-_SCENE_CACHE_SIZE = 2
+_SCENE_CACHE = TaskCache(2)
 
 
 def procedural_scene(c: Canvas, n: int) -> np.ndarray:
     key = (c.preset.scene, repr(sorted(c.preset.scene_options.items())), c.spec.genre, int(c.spec.seed), n,
            np.asarray(c.palette, np.float32).tobytes(), c.motifs)
-    with _SEGMENT_LOCK:
-        scene = _SCENE_CACHE.get(key)
-        if scene is not None:
-            _SCENE_CACHE.move_to_end(key)
-            c.measurements["scene_reused"] = True
-            return scene
+    scene = _SCENE_CACHE.get(key)
+    if scene is not None:
+        c.measurements["scene_reused"] = True
+        return scene
     scene = np.ascontiguousarray(draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options),
                                  dtype=np.float32)
     if c.motifs:
         apply_motifs(scene, c.motifs, c.rng("motifs"), c.palette)
         np.clip(scene, 0.0, 1.0, out=scene)
     scene.flags.writeable = False
-    with _SEGMENT_LOCK:
-        _SCENE_CACHE[key] = scene
-        while len(_SCENE_CACHE) > _SCENE_CACHE_SIZE:
-            _SCENE_CACHE.popitem(last=False)
+    _SCENE_CACHE.put(key, scene)
     return scene
 
 
@@ -424,12 +402,11 @@ def paste_late(c: Canvas) -> None:
     subject, scale, ox, oy, cut_style, fade = c.late
     grade = c.preset.grade
     lut = curves(grade)
-    tone = cut_style.tone if cut_style.tone is not None else np.arange(256, dtype=np.uint8).reshape(256, 1, 1)
-    graded_tone = np.stack([lut[tone[:, 0, min(ch, tone.shape[2] - 1)], 0, ch] for ch in range(3)],
-                           axis=-1).reshape(256, 1, 3)
+    graded_tone = cv2.LUT(cut_style.tone, lut)  # the subject's tone, then the grade's curves: one table
     ground = None
     if fade:
-        start, weights = composite.ground_weights(c.side, *fade)
+        strength, height = fade
+        start, weights = composite.row_weights(c.side, strength, c.side * (1 - height), c.side)
         colour = np.clip(c.palette[0] * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(1, 1, 3)
         ground = (start, weights, apply_saturation(cv2.LUT(colour, lut), grade.saturation))
 

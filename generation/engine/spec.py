@@ -85,11 +85,7 @@ class CoverSpec:
             raise ValueError(f"output_format must be 'png' or 'jpeg', not {self.output_format!r}")
         if not 1 <= self.jpeg_quality <= 100:
             raise ValueError(f"jpeg_quality must be 1..100, not {self.jpeg_quality!r}")
-        if self.palette is not None:
-            if isinstance(self.palette, str) or not self.palette:
-                raise ValueError("palette must be a non-empty tuple of hex colours")
-            for colour in self.palette:
-                parse_hex(colour)
+        self._check_colours("palette")
         self._check_choice("segmentation", SEGMENTATIONS)
         self._check_choice("background_backend", BACKGROUND_BACKENDS)
         self._check_choice("text_position", TEXT_POSITIONS)
@@ -109,14 +105,19 @@ class CoverSpec:
         intensity = self.background_intensity
         if isinstance(intensity, bool) or not isinstance(intensity, int | float) or not 0.0 <= intensity <= 1.0:
             raise ValueError(f"background_intensity must be a number from 0 to 1, not {intensity!r}")
-        if self.reference_palette is not None:
-            if isinstance(self.reference_palette, str) or not self.reference_palette:
-                raise ValueError("reference_palette must be a non-empty tuple of hex colours")
-            for colour in self.reference_palette:
-                parse_hex(colour)
+        self._check_colours("reference_palette")
         if self.photo is not None and self.photo.mode != "RGB":
             raise ValueError(f"photo must be an RGB image from load_photo, not mode {self.photo.mode!r}")
 
+
+    def _check_colours(self, name: str) -> None:
+        colours = getattr(self, name)
+        if colours is None:
+            return
+        if isinstance(colours, str) or not colours:
+            raise ValueError(f"{name} must be a non-empty tuple of hex colours")
+        for colour in colours:
+            parse_hex(colour)
 
     def _check_choice(self, name: str, allowed: tuple[str, ...]) -> None:
         if getattr(self, name) not in allowed:

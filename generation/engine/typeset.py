@@ -457,12 +457,3 @@ def draw_fills(rgb: np.ndarray, masks, colour: tuple[int, int, int]) -> None:
     """The letters themselves, crisp at full size, in place."""
     for mask, x0, y0 in masks:
         _blend_colour(rgb, mask, x0, y0, colour)
-
-
-def draw_lines(rgb: np.ndarray, lines: list[Line], colour: tuple[int, int, int], shadow: bool) -> None:
-    """Shadows and letters at the canvas's own size."""
-    lines = [line for line in lines if line.display.strip()]
-    masks = glyph_masks(lines)
-    if shadow:
-        draw_shadows(rgb, lines, masks, rgb.shape[0])
-    draw_fills(rgb, masks, colour)

@@ -131,10 +131,10 @@ def test_at_most_two_motifs_and_only_known_words():
 
 @needs_models
 def test_bottom_text_over_a_cut_out_sits_on_the_ground(astronaut):
-    from generation.engine.layout import ground_under
+    from generation.engine.composite import fade_rows
 
     canvas = np.full((100, 100, 3), 200, np.uint8)
-    ground_under(canvas, np.array([0.0, 0.0, 0.0], np.float32), 0.8, start=40, full=60)
+    fade_rows(canvas, np.array([0.0, 0.0, 0.0], np.float32), 0.8, start=40, full=60)
     assert (canvas[:40] == 200).all()
     assert canvas[50, 0, 0] < 200 and canvas[50, 0, 0] > 40
     assert abs(int(canvas[80, 0, 0]) - 40) <= 1  # 200 * (1 - 0.8)
