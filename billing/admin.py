@@ -51,32 +51,25 @@ class CreditAccountAdmin(admin.ModelAdmin):
             messages.error(request, f"Not adjusted: only {exc.available} credits are available to deduct.")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: staff read them, nobody edits them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CreditEntry)
-class CreditEntryAdmin(admin.ModelAdmin):
+class CreditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "organization", "kind", "amount", "task", "purchase", "note"]
     list_filter = ["kind"]
     search_fields = ["organization__name", "task__id", "purchase__stripe_session_id", "note"]
     readonly_fields = [f.name for f in CreditEntry._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Purchase)

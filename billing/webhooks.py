@@ -167,9 +167,13 @@ def _apply_refund(charge: dict, _) -> str:
     return f"purchase {purchase.pk}: refund took {taken}, debt {owed}"
 
 
+def _purchase_for_dispute(dispute: dict):
+    return _purchase_for_charge(object_id(dispute.get("payment_intent")), object_id(dispute.get("charge")),
+                                dispute.get("metadata") or {})
+
+
 def _apply_dispute_created(dispute: dict, _) -> str:
-    purchase = _purchase_for_charge(object_id(dispute.get("payment_intent")), object_id(dispute.get("charge")),
-                                    dispute.get("metadata") or {})
+    purchase = _purchase_for_dispute(dispute)
     if purchase is None:
         return "not an AlbumArt purchase"
     delta = purchase.credits - purchase.credits_refunded - purchase.credits_disputed
@@ -184,8 +188,7 @@ def _apply_dispute_created(dispute: dict, _) -> str:
 
 
 def _apply_dispute_closed(dispute: dict, _) -> str:
-    purchase = _purchase_for_charge(object_id(dispute.get("payment_intent")), object_id(dispute.get("charge")),
-                                    dispute.get("metadata") or {})
+    purchase = _purchase_for_dispute(dispute)
     if purchase is None:
         return "not an AlbumArt purchase"
     status = dispute.get("status") or "closed"
