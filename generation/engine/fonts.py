@@ -66,7 +66,6 @@ def cap_height_ratio(font: FontFile) -> float:
 
 
 @lru_cache(maxsize=256)
-@lru_cache(maxsize=24)
 def freetype(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
     """The face at a size, kept: fitting measures the same faces at the same sizes many times."""
     return ImageFont.truetype(font.path, size=max(1, int(size)), index=font.index)
@@ -115,6 +114,7 @@ class FontChoice:
     fallback: bool  # True when the genre font was replaced for this line
 
 
+@lru_cache(maxsize=1024)
 def choose_font(text: str, preferred: FontRef) -> FontChoice:
     """The genre font if it covers every character, else the first font that does, else the best one.
 
