@@ -383,11 +383,20 @@ def apply_scrim(rgb: np.ndarray, box: tuple[int, int, int, int], strength: float
     """A soft-edged rectangle of darkening (or lightening), in place; `softness` is the blur sigma
     as a fraction of the side (edges fade over about twice that)."""
     side = rgb.shape[0]
-    f = max(1, side // 375)  # the factor map at 1/8 of a 3000 px cover: the same 8 px cells at any size
-    small = np.zeros((side // f, side // f), np.float32)
-    x0, y0, x1, y1 = (max(0, v // f) for v in box)
-    small[y0:max(y0 + 1, y1), x0:max(x0 + 1, x1)] = 1.0
-    small = cv2.GaussianBlur(small, (0, 0), side * softness / f)
+    sigma = side * softness
+    # The factor map is built in cells a sixth of the blur wide (a Gaussian that wide in cells is smooth
+    # under a linear upscale), never coarser than 1/375 of the side; the box keeps its sub-cell edges
+    # as fractional coverage, so a coarse map puts the fade where a fine one would.
+    f = max(1, side // 375, int(sigma // 6))
+    n = -(-side // f)
+    small = np.zeros((n, n), np.float32)
+    x0, y0, x1, y1 = (min(max(float(v) / f, 0.0), n) for v in box)
+    x1, y1 = max(x1, x0 + 1 / f), max(y1, y0 + 1 / f)
+    edges = np.arange(n, dtype=np.float32)
+    cols = np.clip(np.minimum(edges + 1, x1) - np.maximum(edges, x0), 0.0, 1.0)
+    rows_in = np.clip(np.minimum(edges + 1, y1) - np.maximum(edges, y0), 0.0, 1.0)
+    small[...] = rows_in[:, None] * cols[None, :]
+    small = cv2.GaussianBlur(small, (0, 0), sigma / f)
     # Only the rows the scrim touches are upscaled and multiplied: the factor map is built small.
     rows = np.flatnonzero(small.max(axis=1) * strength > 0.5 / 255)
     if rows.size == 0:
