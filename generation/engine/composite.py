@@ -66,8 +66,14 @@ def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     times faster than OpenCV's area average at a fractional ratio, and as free of aliasing); further: area."""
     h, w = image.shape[:2]
     ratio = max(size[0] / max(w, 1), size[1] / max(h, 1))
-    if ratio < 0.5 or ratio >= 1.0:
+    if ratio >= 1.0:
         return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    if ratio < 0.5:  # whole blocks first (OpenCV's fast integer area path), then the fractional rest
+        k = int(1.0 / ratio)
+        if min(w // k, h // k) < 1:
+            return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        image = cv2.resize(image[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+        return shrink(image, size)
     sigma = 0.5 * float(np.sqrt(1.0 / (ratio * ratio) - 1.0))
     if sigma > 0.2:
         image = cv2.GaussianBlur(image, (0, 0), sigma)
@@ -437,25 +443,42 @@ def decontaminate(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 _DECON_CACHE = TaskCache(2)
 
 
-def _decontaminated(photo: np.ndarray, bounds: tuple[int, int, int, int], crop: np.ndarray,
-                    alpha: np.ndarray) -> np.ndarray:
-    """decontaminate() of a crop of `photo`, kept (read-only) for the next variant of the same photo."""
-    key = (id(photo), photo.shape, bounds)
+def _decontaminated(photo: np.ndarray, subject: Subject, pad: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """decontaminate() of the subject's padded box of `photo` and the box's (top, left), kept (read-only)
+    for the next variant of the same photo."""
+    ph, pw = photo.shape[:2]
+    bx0, by0, bx1, by1 = subject.bbox
+    y0, y1, x0, x1 = max(0, by0 - pad), min(ph, by1 + pad), max(0, bx0 - pad), min(pw, bx1 + pad)
+    key = (id(photo), photo.shape, id(subject.alpha), (y0, y1, x0, x1))
     clean = _DECON_CACHE.get(key, photo)
     if clean is None:
-        clean = decontaminate(crop, alpha)
+        alpha = subject.alpha[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
+        clean = decontaminate(photo[y0:y1, x0:x1], alpha)
         clean.flags.writeable = False
         _DECON_CACHE.put(key, clean, photo)
-    return clean
+    return clean, (y0, x0)
+
+
+_MEAN_CACHE = TaskCache(4)
+
+
+def subject_mean(photo: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The cut-out's mean colour (alpha-weighted, 0..255), kept for the other variants of the photo."""
+    key = (id(photo), photo.shape, id(alpha))
+    mean = _MEAN_CACHE.get(key, photo)
+    if mean is None:
+        small = reduce_to(photo, (64, 64)).reshape(-1, 3).astype(np.float32)
+        weights = reduce_to(alpha, (64, 64)).reshape(-1).astype(np.float32)
+        weights = weights / max(float(weights.sum()), 1e-6)
+        mean = (small * weights[:, None]).sum(axis=0)
+        _MEAN_CACHE.put(key, mean, photo)
+    return mean.copy()
 
 
 def match_tone(subject_rgb: np.ndarray, alpha: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,
                temperature: float = 0.3, exposure: float = 0.35, tint: float = 0.1) -> np.ndarray:
     """(256, 1, 3) LUT pulling the subject's white balance and exposure toward the scene and its light."""
-    small = reduce_to(subject_rgb, (64, 64)).reshape(-1, 3).astype(np.float32)
-    weights = reduce_to(alpha, (64, 64)).reshape(-1).astype(np.float32)
-    weights = weights / max(float(weights.sum()), 1e-6)
-    mean = (small * weights[:, None]).sum(axis=0) + 1.0
+    mean = subject_mean(subject_rgb, alpha) + 1.0
     target = scene_mean * 255.0 + 1.0
     balance = 1.0 + temperature * ((target / target.mean()) / (mean / mean.mean()) - 1.0)
     light_balance = 1.0 + tint * (light / max(float(light.mean()), 1e-3) - 1.0)
@@ -492,19 +515,20 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         return Placement((0, 0, 0, 0), None, "cutout")
     cx0, cy0 = round(ox + px0 * scale), round(oy + py0 * scale)
     cw, ch = max(1, round((px1 - px0) * scale)), max(1, round((py1 - py0) * scale))
-    crop = photo[py0:py1, px0:px1]
     alpha = subject.alpha[py0:py1, px0:px1]
     draw_subject = "subject" in parts
+    crop = None
+    if draw_subject:  # the shadow and the rim need the alpha only
+        # Decontaminated once per photo at its own resolution, over the whole padded subject: every variant
+        # of the task slices (and, when smaller on the cover, shrinks) the same clean pixels.
+        clean, (ry0, rx0) = _decontaminated(photo, subject, pad)
+        crop = clean[py0 - ry0:py1 - ry0, px0 - rx0:px1 - rx0]
     if scale < 1:  # work at the smaller of the two resolutions
         if draw_subject:
             crop = shrink(crop, (cw, ch))
         alpha = shrink(alpha, (cw, ch))
     alpha = alpha.astype(np.float32) * np.float32(1 / 255)
-    if draw_subject:  # the shadow and the rim need the alpha only
-        if scale < 1:
-            crop = decontaminate(crop, alpha)
-        else:  # at the photo's own resolution: the same pixels for every variant of the task
-            crop = _decontaminated(photo, (py0, py1, px0, px1), crop, alpha)
+    if draw_subject:
         if style.tone is not None:
             crop = cv2.LUT(crop, style.tone)
         if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening

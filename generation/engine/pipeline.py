@@ -110,28 +110,30 @@ PERSON_COVERAGE = 0.3  # no face found, but the selfie model calls this much of 
 _PHOTO_CACHE = TaskCache(2)
 
 
-def photo_array(image) -> np.ndarray:
-    """The photo's RGB pixels as a read-only array, kept for the other variants of the task (the copy out of
-    Pillow costs tens of milliseconds on a phone photo)."""
+def photo_array(image) -> tuple[np.ndarray, float]:
+    """The photo's RGB pixels as a read-only array and their sharpness, kept for the other variants of the
+    task (the copy out of Pillow and the measurement cost tens of milliseconds on a phone photo)."""
     key = (id(image), image.size)
-    array = _PHOTO_CACHE.get(key, image)
-    if array is None:
+    hit = _PHOTO_CACHE.get(key, image)
+    if hit is None:
         array = np.asarray(image.convert("RGB"))
         array.flags.writeable = False
-        _PHOTO_CACHE.put(key, array, image)
-    return array
+        h, w = array.shape[:2]
+        grey = cv2.cvtColor(composite.reduce_to(array, (512, max(1, round(512 * h / w)))), cv2.COLOR_RGB2GRAY)
+        hit = (array, round(float(cv2.Laplacian(grey, cv2.CV_32F).var()), 1))
+        _PHOTO_CACHE.put(key, hit, image)
+    return hit
 
 
 def load(c: Canvas) -> None:
     """The photo as an array, plus what later stages may adapt to (size, sharpness)."""
     if c.spec.photo is None:
         return
-    c.photo = photo_array(c.spec.photo)
+    c.photo, sharpness = photo_array(c.spec.photo)
     h, w = c.photo.shape[:2]
-    grey = cv2.cvtColor(composite.reduce_to(c.photo, (512, max(1, round(512 * h / w)))), cv2.COLOR_RGB2GRAY)
     c.measurements["photo"] = {"width": w, "height": h,
                                "source_size": list(c.spec.photo.info.get("source_size", (w, h))),
-                               "sharpness": round(float(cv2.Laplacian(grey, cv2.CV_32F).var()), 1)}
+                               "sharpness": sharpness}
 
 
 @dataclass
