@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .fonts import FontFile, cap_height_ratio, choose_font, freetype
+from .fonts import FontFile, cap_height_ratio, choose_font, freetype, raster_face
 from .presets import FontRef, Typography
 
 MARGIN = 0.07  # text never comes closer than this to any edge (fraction of the side)
@@ -447,7 +447,7 @@ def _glyph(font: FontFile, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     """One letter's coverage and its offset from the pen on the baseline."""
     left, top, right, bottom = _char_box(font, size, ch)
     image = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(image).text((-left, -top), ch, font=freetype(font, size), fill=255, anchor="ls")
+    ImageDraw.Draw(image).text((-left, -top), ch, font=raster_face(font, size, ch), fill=255, anchor="ls")
     glyph = np.asarray(image)
     glyph.flags.writeable = False
     return glyph, left, top

@@ -1,9 +1,19 @@
 """Typesetting uses the exact metadata text, fits it inside the margins and never hides missing glyphs."""
 
+import numpy as np
 import pytest
 
 from generation.engine import CoverSpec, render
-from generation.engine.fonts import choose_font, coverage, needed_codepoints
+from generation.engine.fonts import (
+    FAST_RASTER_SIZE,
+    _unflagged_bytes,
+    choose_font,
+    coverage,
+    freetype,
+    needed_codepoints,
+    package_font,
+    raster_face,
+)
 from generation.engine.presets import GENRES
 from generation.engine.typeset import MARGIN
 
@@ -71,3 +81,30 @@ def test_accented_names_fall_back_only_when_needed():
     assert not choice.fallback and choice.drawn == "BEYONCÉ"
     greek = choose_font("Ψυχή", GENRES["hiphop"].fonts.primary)
     assert greek.missing == () or greek.drawn != "Ψυχή"
+
+
+def _mask(face, ch):
+    mask = face.getmask(ch)
+    return np.array(mask, dtype=np.int16).reshape(mask.size[1], mask.size[0])
+
+
+def test_large_letters_of_overlap_flagged_fonts_rasterise_from_the_cleared_copy():
+    display = package_font(GENRES["pop"].fonts.primary)  # Red Hat Display: every glyph flagged "may overlap"
+    assert _unflagged_bytes(display) is not None
+    fast = raster_face(display, 650, "O")
+    assert fast is not freetype(display, 650)
+    exact, quick = _mask(freetype(display, 650), "O"), _mask(fast, "O")
+    assert exact.shape == quick.shape and abs(exact - quick).max() <= 40  # the same letter, anti-aliasing aside
+    assert raster_face(display, FAST_RASTER_SIZE - 1, "O") is freetype(display, FAST_RASTER_SIZE - 1)
+
+
+def test_letters_whose_contours_cross_keep_the_exact_raster():
+    manrope = package_font(GENRES["lofi"].fonts.primary)  # its 'h' is a stem and an arch that overlap
+    assert raster_face(manrope, 650, "h") is freetype(manrope, 650)
+    assert raster_face(manrope, 650, "o") is not freetype(manrope, 650)
+
+
+def test_fonts_without_overlap_flags_are_used_as_they_are():
+    fjalla = package_font(GENRES["hiphop"].fonts.primary)
+    assert _unflagged_bytes(fjalla) is None
+    assert raster_face(fjalla, 650, "O") is freetype(fjalla, 650)
