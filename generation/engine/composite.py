@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .cache import TaskCache
+from .grade import apply_saturation
 
 Box = tuple[float, float, float, float]
 
@@ -196,14 +197,24 @@ def blend_tiled(base: np.ndarray, top: np.ndarray, alpha: np.ndarray, means: np.
 
 
 def blend_rows(base: np.ndarray, top: np.ndarray, alpha: np.ndarray) -> None:
-    """base = base * (1 - a) + top * a (in place), alpha given per row, 0..1; skips rows with a == 0 or 1."""
+    """base = base * (1 - a) + top * a (in place), alpha given per row, 0..1; skips rows with a == 0 or 1.
+
+    `top` is an image of base's height or a single row used for every row. The partial rows are blended in
+    runs, with the per-row weights spread to 8-bit planes (within a level of the float blend): no Python
+    loop over rows, no full-size float arrays.
+    """
     full = np.flatnonzero(alpha >= 1.0)
     if full.size:
         base[full[0]:full[-1] + 1] = top[full[0]:full[-1] + 1] if top.shape[0] > 1 else top
-    # Row by row (one weight per row): no full-size weight arrays. `top` may broadcast over the rows.
-    for row in np.flatnonzero((alpha > 0.0) & (alpha < 1.0)):
-        weight = float(alpha[row])
-        base[row] = cv2.addWeighted(base[row], 1.0 - weight, top[row if top.shape[0] > 1 else 0], weight, 0.0)
+    partial = (alpha > 0.0) & (alpha < 1.0)
+    width = base.shape[1] * base.shape[2]
+    for r0, r1 in _runs(partial):
+        weight = np.clip(alpha[r0:r1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        ink_w = np.ascontiguousarray(np.broadcast_to(weight[:, None], (r1 - r0, width))).reshape(base[r0:r1].shape)
+        keep_w = cv2.bitwise_not(ink_w)
+        over = top[r0:r1] if top.shape[0] > 1 else np.ascontiguousarray(np.broadcast_to(top, ink_w.shape))
+        ink = cv2.multiply(over, ink_w, scale=1.0 / 255.0)
+        base[r0:r1] = cv2.add(cv2.multiply(base[r0:r1], keep_w, scale=1.0 / 255.0), ink)
 
 
 def blend_mask(base: np.ndarray, top: np.ndarray, mask: np.ndarray, x0: int, y0: int) -> None:
@@ -349,6 +360,7 @@ class CutoutStyle:
     shadow: float = 0.45  # drop shadow opacity behind the subject
     ground: float = 0.5  # ground fade strength at the bottom of the frame
     tone: np.ndarray | None = None  # (256, 1, 3) LUT applied to the subject
+    saturation: float = 1.0  # applied with the tone, at the photo's resolution
     opacity: float = 1.0
 
 
@@ -531,6 +543,7 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     if draw_subject:
         if style.tone is not None:
             crop = cv2.LUT(crop, style.tone)
+        crop = apply_saturation(crop, style.saturation)
         if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening
             soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
             crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)

@@ -413,7 +413,6 @@ def paste_late(c: Canvas) -> None:
         ground = (start, weights, apply_saturation(cv2.LUT(colour, lut), grade.saturation))
 
     def finish(pixels: np.ndarray, x0: int, y0: int) -> np.ndarray:
-        pixels = apply_saturation(pixels, grade.saturation)
         if ground is not None:
             start, weights, colour = ground
             first = max(start, y0)
@@ -428,7 +427,7 @@ def paste_late(c: Canvas) -> None:
             pixels = cv2.multiply(pixels, factor, scale=1.0 / 255.0)
         return pixels
 
-    style = replace(cut_style, tone=graded_tone)
+    style = replace(cut_style, tone=graded_tone, saturation=grade.saturation)  # at the photo's resolution
     composite.paste_cutout(c.rgb, c.photo, subject, scale, ox, oy, style, sharpen=scale > 1.3,
                            parts=("subject", "rim"), finish=finish)
 
