@@ -459,21 +459,22 @@ def _blend_colour(rgb: np.ndarray, mask: np.ndarray, x0: int, y0: int, colour, o
     cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(side, x0 + w), min(side, y0 + h)
     if cx1 <= cx0 or cy1 <= cy0:
         return
-    alpha = np.ascontiguousarray(mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0])
+    alpha = mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
     # Only the box where there is ink (the mask is padded for the shadow's blur).
     rows, cols = np.flatnonzero(alpha.max(axis=1)), np.flatnonzero(alpha.max(axis=0))
     if rows.size == 0:
         return
     r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    alpha = alpha[r0:r1, c0:c1]
+    alpha = np.ascontiguousarray(alpha[r0:r1, c0:c1])
     if opacity < 1.0:
         alpha = cv2.convertScaleAbs(alpha, alpha=float(opacity))
-    # region * (255 - a) / 255 + colour * a / 255 in 8-bit OpenCV passes (within a level of the float blend).
-    a3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
-    box = (slice(cy0 + r0, cy0 + r1), slice(cx0 + c0, cx0 + c1))
-    kept = cv2.multiply(rgb[box], cv2.bitwise_not(a3), scale=1.0 / 255.0)
-    ink = cv2.multiply(a3, tuple(float(v) for v in colour) + (0.0,), scale=1.0 / 255.0)
-    rgb[box] = cv2.add(kept, ink)
+    # region * (255 - a) / 255 + colour * a / 255 in 8-bit OpenCV passes (within a level of the float blend),
+    # written into the canvas where it is.
+    ink = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
+    region = rgb[cy0 + r0:cy0 + r1, cx0 + c0:cx0 + c1]
+    cv2.multiply(region, cv2.bitwise_not(ink), dst=region, scale=1.0 / 255.0)
+    cv2.multiply(ink, tuple(float(v) for v in colour) + (0.0,), dst=ink, scale=1.0 / 255.0)
+    cv2.add(region, ink, dst=region)
 
 
 def glyph_masks(lines: list[Line]) -> list[tuple[np.ndarray, int, int]]:
