@@ -3,8 +3,10 @@
 A task renders its variants one after another on one worker (artist, background, text), each with a new
 seed per task, the way the render job does; every cover's time is counted, the first of a task included
 (it draws the task's scene; the others reuse it). Prints per genre the median cover time, the first cover's,
-the floor (the median of five bare encodes of the last cover's pixels) and the ratio, then the medians over
-all genres and the worker's peak memory.
+the median floor and the ratio, then the medians over all genres and the worker's peak memory. The floor of
+each cover is the median of three bare Pillow encodes of its own pixels, taken right after it; the ratio is
+the median over the genre's covers of each cover's time over its own floor, so the machine's drift during a
+run (seen here as +-20% from one minute to the next) counts neither for nor against the render.
 
     .venv/bin/python bench/engine.py [--size 3000] [--tasks 3] [--photo astronaut|phone|none]
 
@@ -93,25 +95,29 @@ def main() -> None:
                 return engine.CoverSpec(genre=genre, artist=artist, album=album, variant=variant,
                                         size=args.size, seed=seed, output_format=fmt, photo=photo)
             engine.render(spec("artist", 1, ("Warm", "Up")))  # warm caches (font files, grain and vignette plates)
-            times, firsts, sizes, last = [], [], [], None
+            times, firsts, sizes, floors = [], [], [], []
             for _ in range(args.tasks):
                 seed += 1
                 release = RELEASES[seed % len(RELEASES)]
                 for index, variant in enumerate(VARIANTS):
                     t = time.perf_counter()
-                    last = engine.render(spec(variant, seed, release))
+                    result = engine.render(spec(variant, seed, release))
                     elapsed = time.perf_counter() - t
                     times.append(elapsed)
-                    sizes.append(len(last.data))
+                    sizes.append(len(result.data))
                     if index == 0:
                         firsts.append(elapsed)
-            pixels = Image.open(io.BytesIO(last.data)).convert("RGB")
-            floor_s = median_of(encode_floor(pixels, fmt, 92), 5)
-            cover_s = statistics.median(times)
-            ratios[fmt].append(cover_s / floor_s)
+                    # The floor of this very cover, right after it: the machine's speed drifts over a run, and a
+                    # floor taken minutes away from a cover would count that drift for or against the render.
+                    pixels = Image.open(io.BytesIO(result.data)).convert("RGB")
+                    floors.append(median_of(encode_floor(pixels, fmt, 92), 3))
+                    del pixels, result
+            paired = [t / f for t, f in zip(times, floors, strict=True)]
+            cover_s, floor_s, ratio = statistics.median(times), statistics.median(floors), statistics.median(paired)
+            ratios[fmt].append(ratio)
             covers[fmt].extend(times)
             print(f"{genre:<10} {fmt:<5} {cover_s:8.3f} {statistics.median(firsts):8.3f} {floor_s:8.3f} "
-                  f"{cover_s / floor_s:6.2f} {max(sizes) / 1e6:6.2f}")
+                  f"{ratio:6.2f} {max(sizes) / 1e6:6.2f}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for fmt in formats:
         print(f"{fmt}: median cover {statistics.median(covers[fmt]):.3f} s, "
