@@ -108,3 +108,33 @@ def test_fonts_without_overlap_flags_are_used_as_they_are():
     fjalla = package_font(GENRES["hiphop"].fonts.primary)
     assert _unflagged_bytes(fjalla) is None
     assert raster_face(fjalla, 650, "O") is freetype(fjalla, 650)
+
+
+def test_ornament_lines_break_around_the_text():
+    from generation.engine.layout import clear_lines
+    from generation.engine.typeset import Line
+
+    font = package_font(GENRES["classical"].fonts.primary)
+    canvas = np.full((1000, 1000, 3), 236, np.uint8)
+    canvas[498:502, :] = (140, 109, 63)  # a 4 px gold rule across the whole cover (paper's stroke at 1000 px)
+    line = Line("album", "OP. 9", "OP. 9", font, 200, 0.0, (0, -140, 400, 0), 140.0, x=300, baseline=570)
+    before = canvas.copy()
+    clear_lines(canvas, [line], 1000, 3.2 / 900)
+    under = canvas[498:502, 300:700]
+    assert np.abs(under.astype(int) - 236).max() <= 2  # the rule is gone under the letters
+    assert np.array_equal(canvas[498:502, :150], before[498:502, :150])  # and runs on clear of them
+    assert np.array_equal(canvas[:300], before[:300])  # nothing else is touched
+
+
+def test_classical_covers_keep_their_rule_clear_of_the_title():
+    # Seed 1 draws the paper scene's horizon rule through the middle of a centred title block.
+    result = render(CoverSpec(genre="classical", artist="Beyoncé Ensemble", album="Nocturnes, Op. 9",
+                              variant="text", size=1400, seed=1))
+    assert result.measurements["scene"]["name"] == "paper"
+    boxes = result.measurements["text_boxes"]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    block = result.pixels[y0:y1, x0:x1].astype(int)
+    lum = block.mean(axis=2)
+    gold = ((block[..., 0] - block[..., 2]) > 45) & (lum > 90) & (lum < 200)  # the rule's hue, not ink or paper
+    assert gold.sum() == 0  # without the break: 4,000+ pixels of rule between the lines

@@ -35,6 +35,11 @@ SCENE_SCALE = {
 }
 
 
+# Scenes drawn with thin line ornaments (the paper scene's gold circle, arch or horizon): a line running
+# through the letters reads as a mistake, so the typesetter breaks it around the text (see layout.clear_lines).
+LINE_ART: dict[str, float] = {"paper": 3.2 / 900}  # the stroke's full width, as a share of the side
+
+
 MIN_SCENE = 500  # below this even a soft scene loses its shape (and a cover its crisp-looking light)
 
 
