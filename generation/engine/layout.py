@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from .advisory import draw_advisory, label_box
-from .composite import Placement, blend_tiled, fade_rows
+from .composite import Placement, blend_tiled, fade_rows, soft_blur
 from .presets import GenrePreset
 from .scenes import LINE_ART
 from .spec import CoverSpec
@@ -211,8 +211,8 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
 
 def clear_lines(rgb: np.ndarray, lines: list[Line], side: int, stroke: float) -> None:
     """Break the scene's thin ornament lines around the text, in place: under each line's box (padded by
-    half a cap height across and a third above and below) the canvas fades to a median-filtered copy of
-    itself, which keeps the paper's tone and drops strokes narrower than the filter. `rgb` may be a working
+    half a cap height across and a third above and below) the canvas fades to a copy of itself with the
+    strokes narrower than the filter taken out. `rgb` may be a working
     canvas smaller than `side`; `stroke` is the ornament's width as a share of the side."""
     n = rgb.shape[0]
     scale = n / side
@@ -229,13 +229,15 @@ def clear_lines(rgb: np.ndarray, lines: list[Line], side: int, stroke: float) ->
     if x1 - x0 < 3 or y1 - y0 < 3:
         return
     region = rgb[y0:y1, x0:x1]
-    k = 2 * int(np.ceil(stroke * n)) + 3  # wider than the stroke: the median lands on the paper either side
-    clean = cv2.medianBlur(np.ascontiguousarray(region), k)
+    # A closing then an opening with a square wider than the stroke: thin lines darker or lighter than the
+    # paper are gone, its tone stays (separable min/max filters: a few milliseconds on a title block).
+    k = 2 * int(np.ceil(stroke * n)) + 3
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    clean = cv2.morphologyEx(cv2.morphologyEx(region, cv2.MORPH_CLOSE, kernel), cv2.MORPH_OPEN, kernel)
     mask = np.zeros(region.shape[:2], np.float32)
     for bx0, by0, bx1, by1 in boxes:
         mask[max(0, by0 - y0):max(0, by1 - y0), max(0, bx0 - x0):max(0, bx1 - x0)] = 1.0
-    mask = cv2.GaussianBlur(mask, (0, 0), feather)
-    blend_tiled(region, clean, mask)
+    blend_tiled(region, clean, soft_blur(mask, feather))
 
 
 def draw_text(rgb: np.ndarray, text: TextResult, explicit: bool) -> None:
