@@ -89,22 +89,29 @@ def _simple_script(text: str) -> bool:
     return True
 
 
+# Tracked text is measured from its letters' metrics at one reference size, scaled: outlines scale linearly, so
+# the fit's probes at a dozen sizes cost arithmetic, not a FreeType layout per letter and size. The letters are
+# still rasterised at their real size (see _glyph); their boxes differ from the scaled ones by a pixel at most,
+# which the masks' padding takes.
+REFERENCE_SIZE = 1000
+
+
 def _pen_positions(display: str, font: FontFile, size: int, tracking: float) -> list[float] | None:
     """Where each letter of tracked text starts: its advance plus the kerning with the next letter, plus the
-    tracking. Built from cached pair lengths (a pair less its second letter is the first letter's advance and
-    kerning), so a title measured at a size costs a lookup per letter, not a layout of every prefix."""
+    tracking (a pair's length less its second letter is the first letter's advance and kerning)."""
     if not tracking or not _simple_script(display):
         return None
+    scale = size / REFERENCE_SIZE
     positions, x = [0.0], 0.0
     for i in range(1, len(display)):
-        x += _advance(font, size, display[i - 1:i + 1]) - _advance(font, size, display[i])
-        positions.append(x + i * tracking)
+        x += _advance(font, display[i - 1:i + 1]) - _advance(font, display[i])
+        positions.append(x * scale + i * tracking)
     return positions
 
 
 @lru_cache(maxsize=8192)
-def _advance(font: FontFile, size: int, text: str) -> float:
-    return freetype(font, size).getlength(text)
+def _advance(font: FontFile, text: str) -> float:
+    return freetype(font, REFERENCE_SIZE).getlength(text)
 
 
 @lru_cache(maxsize=8192)
@@ -121,15 +128,16 @@ def measure(display: str, font: FontFile, size: int, tracking: float) -> tuple[i
     positions = _pen_positions(display, font, size, tracking)
     if positions is None:
         return freetype(font, size).getbbox(display, anchor="ls")
-    left = top = 10 ** 9
-    right = bottom = -(10 ** 9)
+    scale = size / REFERENCE_SIZE
+    left = top = float("inf")
+    right = bottom = float("-inf")
     for ch, x in zip(display, positions, strict=True):
         if ch.isspace():
             continue
-        ch_left, ch_top, ch_right, ch_bottom = _char_box(font, size, ch)
-        left, top = min(left, x + ch_left), min(top, ch_top)
-        right, bottom = max(right, x + ch_right), max(bottom, ch_bottom)
-    return (int(left), int(top), int(np.ceil(right)), int(bottom))
+        ch_left, ch_top, ch_right, ch_bottom = _char_box(font, REFERENCE_SIZE, ch)
+        left, top = min(left, x + ch_left * scale), min(top, ch_top * scale)
+        right, bottom = max(right, x + ch_right * scale), max(bottom, ch_bottom * scale)
+    return (int(np.floor(left)), int(np.floor(top)), int(np.ceil(right)), int(np.ceil(bottom)))
 
 
 def _display(text: str, caps: bool) -> str:
