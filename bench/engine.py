@@ -4,9 +4,10 @@ A task renders its variants one after another on one worker (artist, background,
 seed per task, the way the render job does; every cover's time is counted, the first of a task included
 (it draws the task's scene; the others reuse it). Prints per genre the median cover time, the first cover's,
 the median floor and the ratio, then the medians over all genres and the worker's peak memory. The floor of
-each cover is the median of three bare Pillow encodes of its own pixels, taken right after it; the ratio is
-the median over the genre's covers of each cover's time over its own floor, so the machine's drift during a
-run (seen here as +-20% from one minute to the next) counts neither for nor against the render.
+each cover is the median of three bare Pillow encodes of its own pixels (one for PNG, whose target is
+absolute), taken right after it; the ratio is the median over the genre's covers of each cover's time over
+its own floor, so the machine's drift during a run (seen here as +-20% from one minute to the next) counts
+neither for nor against the render.
 
     .venv/bin/python bench/engine.py [--size 3000] [--tasks 3] [--photo astronaut|phone|none]
 
@@ -110,7 +111,7 @@ def main() -> None:
                     # The floor of this very cover, right after it: the machine's speed drifts over a run, and a
                     # floor taken minutes away from a cover would count that drift for or against the render.
                     pixels = Image.open(io.BytesIO(result.data)).convert("RGB")
-                    floors.append(median_of(encode_floor(pixels, fmt, 92), 3))
+                    floors.append(median_of(encode_floor(pixels, fmt, 92), 3 if fmt == "jpeg" else 1))
                     del pixels, result
             paired = [t / f for t, f in zip(times, floors, strict=True)]
             cover_s, floor_s, ratio = statistics.median(times), statistics.median(floors), statistics.median(paired)
