@@ -329,7 +329,7 @@ def place_wash(canvas: np.ndarray, photo: np.ndarray, face: Box | None, shadow: 
 # --- Cut-out subject (a segmentation mask is available) -------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)  # shared, through the segmentation cache, by every variant of the photo
 class Subject:
     """The segmented person: alpha at photo resolution and its boxes in photo pixels."""
 

@@ -144,6 +144,7 @@ class Segmentation:
     alpha: np.ndarray | None  # uint8 at photo resolution, only when the photo has a person
     coverage: float
     ms: float
+    subject: composite.Subject | None = None  # the cut-out found in `alpha` (its box, face, whether the frame cuts it)
 
 
 # The 3-4 variants of a task share one photo object: its segmentation is computed once.
@@ -191,8 +192,9 @@ def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None)
             coverage = float((alpha > 127).mean())
             if coverage < (0.02 if face_px is not None else PERSON_COVERAGE):
                 alpha = None
+    subject = composite.subject_from_mask(alpha, face_px) if alpha is not None else None
     result = Segmentation(face, face_px, source, alpha, round(coverage, 4),
-                          round((time.perf_counter() - t0) * 1000, 1))
+                          round((time.perf_counter() - t0) * 1000, 1), subject)
     _SEGMENT_CACHE.put(key, result, image)
     return result
 
@@ -203,8 +205,7 @@ def segment(c: Canvas) -> None:
         return
     seg = segment_photo(c.spec.photo, c.photo, c.spec.segmentation, c.spec.model_dir)
     c.face = seg.face
-    if seg.alpha is not None:
-        c.subject = composite.subject_from_mask(seg.alpha, seg.face_px)
+    c.subject = seg.subject
     c.measurements["face"] = [round(v, 4) for v in c.face] if c.face else None
     c.measurements["segmentation"] = {"backend": c.spec.segmentation, "face_source": seg.face_source,
                                       "person": c.subject is not None, "coverage": seg.coverage,
