@@ -66,8 +66,9 @@ def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Reduce to `size` (w, h). Down to half size: a light Gaussian prefilter and a bilinear resample (five
     times faster than OpenCV's area average at a fractional ratio, and as free of aliasing); further: area."""
     h, w = image.shape[:2]
-    ratio = max(size[0] / max(w, 1), size[1] / max(h, 1))
-    if ratio >= 1.0:
+    rx, ry = size[0] / max(w, 1), size[1] / max(h, 1)
+    ratio = max(rx, ry)
+    if ratio >= 1.0 or min(rx, ry) < 0.5 * ratio:  # or too uneven for one prefilter: OpenCV's area average
         return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     if ratio < 0.5:  # whole blocks first (OpenCV's fast integer area path), then the fractional rest
         k = int(1.0 / ratio)

@@ -165,7 +165,9 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
         block = max(line.box[3] for line in visible) - top
         fade_rows(rgb, ground[0], ground[1], start=(top - side * 0.16) * scale, full=(top + block * 0.35) * scale)
     if preset.scene in LINE_ART and visible:
-        clear_lines(rgb, visible, side, LINE_ART[preset.scene])
+        # A crisp photo keeps its pixels; the text-forward wash is soft by design and may be filtered.
+        crisp = placement is not None and placement.shape != "wash"
+        clear_lines(rgb, visible, side, LINE_ART[preset.scene], keep=placement.box if crisp else None)
     ink, highlight, base = (tuple(int(v * 255 + 0.5) for v in palette[i]) for i in (4, 3, 0))
     candidates = list(dict.fromkeys([ink, highlight, WHITE, NEAR_BLACK, base]))
 
@@ -209,11 +211,13 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
     return TextResult(lines, colour, contrast, strength_total, shadow, masks), measurements
 
 
-def clear_lines(rgb: np.ndarray, lines: list[Line], side: int, stroke: float) -> None:
+def clear_lines(rgb: np.ndarray, lines: list[Line], side: int, stroke: float,
+                keep: tuple[int, int, int, int] | None = None) -> None:
     """Break the scene's thin ornament lines around the text, in place: under each line's box (padded by
     half a cap height across and a third above and below) the canvas fades to a copy of itself with the
-    strokes narrower than the filter taken out. `rgb` may be a working
-    canvas smaller than `side`; `stroke` is the ornament's width as a share of the side."""
+    strokes narrower than the filter taken out. `keep` (cover pixels) is the photo's box: the filter would
+    smear a photo, so it is left as it is. `rgb` may be a working canvas smaller than `side`; `stroke` is
+    the ornament's width as a share of the side."""
     n = rgb.shape[0]
     scale = n / side
     boxes = []
@@ -237,7 +241,11 @@ def clear_lines(rgb: np.ndarray, lines: list[Line], side: int, stroke: float) ->
     mask = np.zeros(region.shape[:2], np.float32)
     for bx0, by0, bx1, by1 in boxes:
         mask[max(0, by0 - y0):max(0, by1 - y0), max(0, bx0 - x0):max(0, bx1 - x0)] = 1.0
-    blend_tiled(region, clean, soft_blur(mask, feather))
+    mask = soft_blur(mask, feather)
+    if keep is not None:  # after the blur: its soft edge must not reach into the photo either
+        kx0, ky0, kx1, ky1 = _scaled(keep, scale)
+        mask[max(0, ky0 - y0):max(0, ky1 - y0), max(0, kx0 - x0):max(0, kx1 - x0)] = 0.0
+    blend_tiled(region, clean, mask)
 
 
 def draw_text(rgb: np.ndarray, text: TextResult, explicit: bool) -> None:

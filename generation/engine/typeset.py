@@ -14,7 +14,7 @@ from itertools import combinations
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, features
 
 from .fonts import FontFile, cap_height_ratio, choose_font, freetype, raster_face
 from .presets import FontRef, Typography
@@ -109,9 +109,13 @@ def _pen_positions(display: str, font: FontFile, size: int, tracking: float) -> 
     return positions
 
 
+# Letters of tracked text are stamped one by one, so a pair's length must not be a ligature's (fi, ff, fl).
+_NO_LIGATURES = ["-liga", "-clig", "-dlig"] if features.check_feature("raqm") else None
+
+
 @lru_cache(maxsize=8192)
 def _advance(font: FontFile, text: str) -> float:
-    return freetype(font, REFERENCE_SIZE).getlength(text)
+    return freetype(font, REFERENCE_SIZE).getlength(text, features=_NO_LIGATURES)
 
 
 @lru_cache(maxsize=8192)
@@ -187,9 +191,9 @@ def _largest_fitting(role: Role, parts: list[str], typo: Typography, width: int,
 
     top = max(6, ceiling)
     at_top = widest(top)
-    if at_top <= width:
+    if at_top <= width or top == 6:
         return top
-    guess = min(top - 1, max(6, int(top * width / max(at_top, 1))))
+    guess = max(6, min(top - 1, int(top * width / max(at_top, 1))))
     if fits(guess):  # the answer is in guess..top-1
         lo, hi, step = guess, top - 1, 1
         while lo + step <= hi:

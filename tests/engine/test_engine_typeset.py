@@ -138,3 +138,42 @@ def test_classical_covers_keep_their_rule_clear_of_the_title():
     lum = block.mean(axis=2)
     gold = ((block[..., 0] - block[..., 2]) > 45) & (lum > 90) & (lum < 200)  # the rule's hue, not ink or paper
     assert gold.sum() == 0  # without the break: 4,000+ pixels of rule between the lines
+
+
+def test_ornament_break_leaves_the_photo_alone():
+    from generation.engine.layout import clear_lines
+    from generation.engine.typeset import Line
+
+    font = package_font(GENRES["classical"].fonts.primary)
+    rng = np.random.default_rng(3)
+    canvas = np.full((1000, 1000, 3), 236, np.uint8)
+    canvas[530:800, 250:750] = rng.integers(0, 255, (270, 500, 3), dtype=np.uint8)  # a detailed photo card
+    canvas[498:502, :] = (140, 109, 63)  # the rule, above the card and through the text
+    line = Line("album", "OP. 9", "OP. 9", font, 200, 0.0, (0, -140, 400, 0), 140.0, x=300, baseline=570)
+    before = canvas.copy()
+    unguarded = canvas.copy()
+    clear_lines(unguarded, [line], 1000, 3.2 / 900)
+    assert not np.array_equal(unguarded[530:800, 250:750], before[530:800, 250:750])  # the filter would smear it
+    clear_lines(canvas, [line], 1000, 3.2 / 900, keep=(250, 530, 750, 800))
+    assert np.array_equal(canvas[530:800, 250:750], before[530:800, 250:750])  # the photo is untouched
+    assert np.abs(canvas[498:502, 300:700].astype(int) - 236).max() <= 2  # the rule still breaks at the text
+
+
+def test_tracked_letters_are_spaced_without_ligatures():
+    from generation.engine.typeset import _pen_positions
+
+    font = package_font(GENRES["rnb"].fonts.primary)  # Source Serif: has fi/ff/fl ligatures
+    positions = _pen_positions("Offline", font, 400, -0.005 * 400)
+    f_advance = freetype(font, 400).getlength("f", features=["-liga"])
+    # Each f is stamped on its own: the next letter starts a whole f further on, not inside a ligature.
+    assert positions[2] - positions[1] >= 0.9 * f_advance - 2
+    assert positions[3] - positions[2] >= 0.9 * f_advance - 2
+
+
+def test_fitting_never_goes_below_the_smallest_size():
+    from generation.engine.typeset import Role, _largest_fitting
+
+    typo = GENRES["pop"].fonts
+    role = Role("album", "A VERY LONG TITLE INDEED", 0.1, 1, typo.primary)
+    assert _largest_fitting(role, [role.text], typo, 80, 6) == 6
+    assert _largest_fitting(role, [role.text], typo, 80, 9) == 6
