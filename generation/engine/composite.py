@@ -338,9 +338,11 @@ class Subject:
     bbox: tuple[int, int, int, int]  # tight box of alpha > 127
     face: tuple[float, float, float, float] | None  # photo pixels
     cut_bottom: bool  # the photo's frame cuts the subject at the bottom (a bust or half-body shot)
+    mean: np.ndarray | None = None  # the subject's mean colour (alpha-weighted, 0..255), for match_tone
 
 
-def subject_from_mask(alpha: np.ndarray, face_px: tuple[float, float, float, float] | None) -> Subject | None:
+def subject_from_mask(alpha: np.ndarray, face_px: tuple[float, float, float, float] | None,
+                      photo: np.ndarray) -> Subject | None:
     solid = alpha > 127
     rows, cols = np.flatnonzero(solid.any(axis=1)), np.flatnonzero(solid.any(axis=0))
     if rows.size < 4 or cols.size < 4:
@@ -348,7 +350,12 @@ def subject_from_mask(alpha: np.ndarray, face_px: tuple[float, float, float, flo
     h = alpha.shape[0]
     bbox = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
     cut_bottom = bool(solid[-max(1, h // 100):].mean() > 0.04)
-    return Subject(alpha, bbox, face_px, cut_bottom)
+    small = reduce_to(photo, (64, 64)).reshape(-1, 3).astype(np.float32)
+    weights = reduce_to(alpha, (64, 64)).reshape(-1).astype(np.float32)
+    weights = weights / max(float(weights.sum()), 1e-6)
+    mean = (small * weights[:, None]).sum(axis=0)
+    mean.flags.writeable = False
+    return Subject(alpha, bbox, face_px, cut_bottom, mean)
 
 
 @dataclass
@@ -472,26 +479,11 @@ def _decontaminated(photo: np.ndarray, subject: Subject, pad: int) -> tuple[np.n
     return clean, (y0, x0)
 
 
-_MEAN_CACHE = TaskCache(4)
-
-
-def subject_mean(photo: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """The cut-out's mean colour (alpha-weighted, 0..255), kept for the other variants of the photo."""
-    key = (id(photo), photo.shape, id(alpha))
-    mean = _MEAN_CACHE.get(key, photo)
-    if mean is None:
-        small = reduce_to(photo, (64, 64)).reshape(-1, 3).astype(np.float32)
-        weights = reduce_to(alpha, (64, 64)).reshape(-1).astype(np.float32)
-        weights = weights / max(float(weights.sum()), 1e-6)
-        mean = (small * weights[:, None]).sum(axis=0)
-        _MEAN_CACHE.put(key, mean, photo)
-    return mean.copy()
-
-
-def match_tone(subject_rgb: np.ndarray, alpha: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,
+def match_tone(subject_mean: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,
                temperature: float = 0.3, exposure: float = 0.35, tint: float = 0.1) -> np.ndarray:
-    """(256, 1, 3) LUT pulling the subject's white balance and exposure toward the scene and its light."""
-    mean = subject_mean(subject_rgb, alpha) + 1.0
+    """(256, 1, 3) LUT pulling the subject's white balance and exposure toward the scene and its light;
+    `subject_mean` is its mean colour 0..255 (Subject.mean)."""
+    mean = subject_mean + 1.0
     target = scene_mean * 255.0 + 1.0
     balance = 1.0 + temperature * ((target / target.mean()) / (mean / mean.mean()) - 1.0)
     light_balance = 1.0 + tint * (light / max(float(light.mean()), 1e-3) - 1.0)

@@ -192,7 +192,7 @@ def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None)
             coverage = float((alpha > 127).mean())
             if coverage < (0.02 if face_px is not None else PERSON_COVERAGE):
                 alpha = None
-    subject = composite.subject_from_mask(alpha, face_px) if alpha is not None else None
+    subject = composite.subject_from_mask(alpha, face_px, photo) if alpha is not None else None
     result = Segmentation(face, face_px, source, alpha, round(coverage, 4),
                           round((time.perf_counter() - t0) * 1000, 1), subject)
     _SEGMENT_CACHE.put(key, result, image)
@@ -374,7 +374,7 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     shrink = c.work / side  # the geometry is linear in the side: the same placement on the working canvas
     scene_mean = _mean_colour(c.scene)
     light = _light_colour(c.palette)
-    tone = composite.match_tone(c.photo, subject.alpha, scene_mean, light, exposure=style.exposure,
+    tone = composite.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,
                                  temperature=style.temperature)
     small = variant != "artist"
     cut_style = composite.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
