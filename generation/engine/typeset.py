@@ -320,27 +320,27 @@ def worst_contrast(text_lum: float, lums: np.ndarray) -> float:
     """Contrast against the 10th/90th percentile background pixels, whichever is closer to the text."""
     if lums.size == 0:
         return 21.0
-    p10, p90 = np.percentile(lums, (10, 90))
+    return _contrast_within(text_lum, *np.percentile(lums, (10, 90)))
+
+
+def _contrast_within(text_lum: float, p10: float, p90: float) -> float:
     if p10 <= text_lum <= p90:
         return 1.0
     return float(contrast_ratio(text_lum, p90 if text_lum > p90 else p10))
 
 
 class LuminanceMap:
-    """Quarter-size luminance of the canvas, for sampling what lies under each text box."""
+    """Quarter-size luminance of the canvas, for sampling what lies under each text box.
+
+    Each cell is the mean of an exact 4 x 4 block (a side not a multiple of 4 leaves its last few rows and
+    columns out), so a box's cells are the same computed alone: only the boxes asked for are computed
+    (sample before changing the canvas: the pixels are read at `under`).
+    """
 
     def __init__(self, rgb: np.ndarray):
         self.factor = 4
-        side = rgb.shape[0]
-        self.rgb, self.lum = None, None
-        if side % self.factor == 0 and rgb.shape[1] == side:
-            # Exact 4:1 blocks: a box's luminance is the same computed alone, so only the boxes asked for
-            # are computed (sample before changing the canvas: the pixels are read at `under`).
-            self.rgb, self.shape = rgb, (side // self.factor, side // self.factor)
-        else:
-            small = cv2.resize(rgb, (side // self.factor, side // self.factor), interpolation=cv2.INTER_AREA)
-            self.lum = relative_luminance(small)
-            self.shape = self.lum.shape
+        self.rgb = rgb
+        self.shape = (rgb.shape[0] // self.factor, rgb.shape[1] // self.factor)
 
     def under(self, box: tuple[int, int, int, int], pad: int = 0) -> np.ndarray:
         f = self.factor
@@ -348,8 +348,6 @@ class LuminanceMap:
         x1, y1 = -(-(box[2] + pad) // f), -(-(box[3] + pad) // f)  # rounded up
         h, w = self.shape
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
-        if self.lum is not None:
-            return self.lum[y0:y1, x0:x1].ravel()
         if x1 <= x0 or y1 <= y0:
             return np.zeros(0)
         block = self.rgb[y0 * f:y1 * f, x0 * f:x1 * f]
@@ -364,9 +362,10 @@ def choose_colour(candidates: list[tuple[int, int, int]], samples: list[np.ndarr
     where swapping to whichever colour scores least badly usually looks accidental.
     """
     first = None
+    bounds = [np.percentile(s, (10, 90)) for s in samples if s.size]  # once per line, not per candidate
     for colour in candidates:
         lum = float(relative_luminance(np.array(colour)))
-        score = min(worst_contrast(lum, s) for s in samples)
+        score = min((_contrast_within(lum, *b) for b in bounds), default=21.0)
         first = first or (colour, score)
         if score >= MIN_CONTRAST:
             return colour, score
@@ -485,8 +484,18 @@ def _blend_colour(rgb: np.ndarray, mask: np.ndarray, x0: int, y0: int, colour, o
     ink = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
     region = rgb[cy0 + r0:cy0 + r1, cx0 + c0:cx0 + c1]
     cv2.multiply(region, cv2.bitwise_not(ink), dst=region, scale=1.0 / 255.0)
-    cv2.multiply(ink, tuple(float(v) for v in colour) + (0.0,), dst=ink, scale=1.0 / 255.0)
+    cv2.LUT(ink, _ink_table(tuple(int(v) for v in colour)), dst=ink)  # a * colour / 255, rounded, per channel
     cv2.add(region, ink, dst=region)
+
+
+@lru_cache(maxsize=16)
+def _ink_table(colour: tuple[int, int, int]) -> np.ndarray:
+    """(256, 1, 3) table of round(a * colour / 255): the colour at each coverage (a table lookup is several
+    times faster than OpenCV's scaled multiply by a scalar)."""
+    a = np.arange(256, dtype=np.float64)[:, None]
+    table = np.floor(a * np.array(colour, np.float64)[None, :] / 255.0 + 0.5).astype(np.uint8).reshape(256, 1, 3)
+    table.flags.writeable = False
+    return table
 
 
 def glyph_masks(lines: list[Line]) -> list[tuple[np.ndarray, int, int]]:
@@ -508,10 +517,18 @@ def draw_shadows(rgb: np.ndarray, lines: list[Line], masks, side: int) -> None:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         sigma = max(0.5, _shadow_blur(line) * scale)
         # One reduction to where the blur is cheap (a quarter of a sigma per pixel at most), then back up.
+        # The reduction is by whole blocks (OpenCV's area resize is several times faster at an integer
+        # ratio): the mask is padded with empty rows and columns to a multiple of the block.
         factor = max(1.0, min(4.0, sigma // 3))
-        small = cv2.resize(mask, (max(1, round(size[0] / factor)), max(1, round(size[1] / factor))),
-                           interpolation=cv2.INTER_AREA)
-        soft = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), size, interpolation=cv2.INTER_LINEAR)
+        block = max(1, int(factor / scale))
+        bottom, right = -h % block, -w % block
+        if bottom or right:
+            mask = cv2.copyMakeBorder(mask, 0, bottom, 0, right, cv2.BORDER_CONSTANT, value=0)
+        small = cv2.resize(mask, ((w + right) // block, (h + bottom) // block), interpolation=cv2.INTER_AREA)
+        blurred = cv2.GaussianBlur(small, (0, 0), sigma / (block * scale))
+        # Back up to the padded mask's size on the canvas, then the padding cut off.
+        full = (max(1, round((w + right) * scale)), max(1, round((h + bottom) * scale)))
+        soft = cv2.resize(blurred, full, interpolation=cv2.INTER_LINEAR)[:size[1], :size[0]]
         _blend_colour(rgb, soft, round((x0 + drop // 2) * scale), round((y0 + drop) * scale), (0, 0, 0), 0.55)
 
 

@@ -57,6 +57,19 @@ def test_luminance_map_by_box_matches_the_whole_map():
         assert np.array_equal(lazy.under(box, pad), whole[y0:y1, x0:x1].ravel())
 
 
+def test_luminance_map_on_a_side_not_a_multiple_of_four_uses_whole_blocks():
+    # 750 and 869 px working canvases: the cells are the exact 4 x 4 means of the blocks they cover.
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, (402, 402, 3), dtype=np.uint8)
+    lazy = typeset.LuminanceMap(rgb)
+    assert lazy.shape == (100, 100)
+    cells = rgb[:400, :400].astype(np.float64).reshape(100, 4, 100, 4, 3).mean(axis=(1, 3))
+    expected = typeset.relative_luminance(np.round(cells).astype(np.uint8))
+    got = lazy.under((380, 0, 402, 40)).reshape(10, -1)  # the box reaches the last whole cell, no further
+    assert got.shape == (10, 5)
+    assert np.allclose(got, expected[:10, 95:], atol=0.01)
+
+
 def test_scene_primitives_match_numpy():
     rng = np.random.default_rng(6)
     image = rng.random((64, 64, 3), dtype=np.float32)
