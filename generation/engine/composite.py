@@ -504,8 +504,10 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
 
     `sharpen` (default: enlarged past 1.3x here) says whether the photo ends up enlarged on the cover.
     `parts` picks the layers to lay (the soft shadow may go on a smaller working canvas and the subject
-    later on the full-size cover); `finish(pixels, x0, y0)`, when given, adjusts the subject's pixels
-    (the grade the canvas already had) just before they are blended in at canvas position (x0, y0).
+    later on the full-size cover); `finish(pixels, rows, cols)`, when given, adjusts the subject's pixels
+    (the grade the canvas already had) before they are blended in; `rows` and `cols` are the canvas row
+    and column of each pixel. Its adjustments must be smooth across the canvas: a subject enlarged here is
+    finished at the photo's resolution, before the enlargement (a fraction of the pixels).
     """
     side = canvas.shape[0]
     ph, pw = photo.shape[:2]
@@ -540,6 +542,11 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening
             soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
             crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)
+    early = finish is not None and draw_subject and scale > 1
+    if early:  # the canvas pixel under each photo pixel's centre (clipped: what lies off the canvas is cut below)
+        rows = np.clip(cy0 + ((np.arange(crop.shape[0]) + 0.5) * (ch / crop.shape[0])).astype(np.int64), 0, side - 1)
+        cols = np.clip(cx0 + ((np.arange(crop.shape[1]) + 0.5) * (cw / crop.shape[1])).astype(np.int64), 0, side - 1)
+        crop = finish(np.ascontiguousarray(crop), rows, cols)
     if scale >= 1:
         if draw_subject:
             crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_CUBIC)
@@ -553,8 +560,8 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     alpha = alpha[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]  # a view: the blocks are made contiguous as blended
     if style.opacity < 1:
         alpha = alpha * np.float32(style.opacity)
-    if finish is not None and draw_subject:
-        crop = finish(np.ascontiguousarray(crop), x0, y0)
+    if finish is not None and draw_subject and not early:
+        crop = finish(np.ascontiguousarray(crop), np.arange(y0, y1), np.arange(x0, x1))
     region = canvas[y0:y1, x0:x1]
     rh, rw = alpha.shape
     alpha_means = _tile_means(alpha, BLEND_TILE)

@@ -71,7 +71,16 @@ def vignette_map(size: int, strength: float) -> np.ndarray:
 @lru_cache(maxsize=2)
 def vignette_rgb(size: int, strength: float) -> np.ndarray:
     """The vignette map on three channels, kept per (size, strength): the variants of a task share it."""
-    factor = cv2.cvtColor(vignette_map(size, strength), cv2.COLOR_GRAY2RGB)
+    factor = cv2.cvtColor(vignette_grey(size, strength), cv2.COLOR_GRAY2RGB)
+    factor.flags.writeable = False
+    return factor
+
+
+@lru_cache(maxsize=4)
+def vignette_grey(size: int, strength: float) -> np.ndarray:
+    """The vignette map on one channel, kept per (size, strength): a part of a full-size cover (a late
+    cut-out) takes its slice of this instead of a 27 MB three-channel map."""
+    factor = vignette_map(size, strength)
     factor.flags.writeable = False
     return factor
 

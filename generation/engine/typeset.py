@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, features
 
-from .fonts import FontFile, cap_height_ratio, choose_font, freetype, raster_face
+from .fonts import FontFile, cap_height_ratio, choose_font, freetype, glyph_bitmap
 from .presets import FontRef, Typography
 
 MARGIN = 0.07  # text never comes closer than this to any edge (fraction of the side)
@@ -429,17 +429,16 @@ def _glyph_mask(line: Line, pad: int) -> tuple[np.ndarray, int, int]:
     """The line's coverage (uint8) in a box padded by `pad`, and the box's canvas origin."""
     left, top, right, bottom = line.ink
     width, height = right - left + 2 * pad, bottom - top + 2 * pad
-    image = Image.new("L", (max(1, width), max(1, height)), 0)
-    draw = ImageDraw.Draw(image)
-    ft = freetype(line.font, line.size)
     origin_x, origin_y = pad - left, pad - top
     positions = _pen_positions(line.display, line.font, line.size, line.tracking)
     if positions is None:
-        draw.text((origin_x, origin_y), line.display, font=ft, fill=255, anchor="ls")
+        image = Image.new("L", (max(1, width), max(1, height)), 0)
+        ImageDraw.Draw(image).text((origin_x, origin_y), line.display, font=freetype(line.font, line.size),
+                                   fill=255, anchor="ls")
         return np.asarray(image), line.x + left - pad, line.baseline + top - pad
-    # Tracked text is set a letter at a time: each distinct letter is rasterised once (a 500 px glyph
-    # takes milliseconds) and stamped at its pen positions.
-    mask = np.array(image)
+    # Tracked text is set a letter at a time: each distinct letter is rasterised once and stamped at its
+    # pen positions.
+    mask = np.zeros((max(1, height), max(1, width)), np.uint8)
     for ch, x in zip(line.display, positions, strict=True):
         if ch.isspace():
             continue
@@ -456,12 +455,7 @@ def _glyph_mask(line: Line, pad: int) -> tuple[np.ndarray, int, int]:
 @lru_cache(maxsize=48)  # large glyphs are a few hundred KB each: a task's letters, not a font's
 def _glyph(font: FontFile, size: int, ch: str) -> tuple[np.ndarray, int, int]:
     """One letter's coverage and its offset from the pen on the baseline."""
-    left, top, right, bottom = _char_box(font, size, ch)
-    image = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(image).text((-left, -top), ch, font=raster_face(font, size, ch), fill=255, anchor="ls")
-    glyph = np.asarray(image)
-    glyph.flags.writeable = False
-    return glyph, left, top
+    return glyph_bitmap(font, size, ch)
 
 
 def _blend_colour(rgb: np.ndarray, mask: np.ndarray, x0: int, y0: int, colour, opacity: float = 1.0) -> None:
@@ -484,18 +478,11 @@ def _blend_colour(rgb: np.ndarray, mask: np.ndarray, x0: int, y0: int, colour, o
     ink = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
     region = rgb[cy0 + r0:cy0 + r1, cx0 + c0:cx0 + c1]
     cv2.multiply(region, cv2.bitwise_not(ink), dst=region, scale=1.0 / 255.0)
-    cv2.LUT(ink, _ink_table(tuple(int(v) for v in colour)), dst=ink)  # a * colour / 255, rounded, per channel
+    # The colour at each coverage: a scaled multiply by a solid image (OpenCV's multiply by a scalar and its
+    # three-channel table lookup are each several times slower than an array multiply).
+    solid = cv2.merge([np.full(alpha.shape, int(v), np.uint8) for v in colour])
+    cv2.multiply(ink, solid, dst=ink, scale=1.0 / 255.0)
     cv2.add(region, ink, dst=region)
-
-
-@lru_cache(maxsize=16)
-def _ink_table(colour: tuple[int, int, int]) -> np.ndarray:
-    """(256, 1, 3) table of round(a * colour / 255): the colour at each coverage (a table lookup is several
-    times faster than OpenCV's scaled multiply by a scalar)."""
-    a = np.arange(256, dtype=np.float64)[:, None]
-    table = np.floor(a * np.array(colour, np.float64)[None, :] / 255.0 + 0.5).astype(np.uint8).reshape(256, 1, 3)
-    table.flags.writeable = False
-    return table
 
 
 def glyph_masks(lines: list[Line]) -> list[tuple[np.ndarray, int, int]]:

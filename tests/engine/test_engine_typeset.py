@@ -10,9 +10,10 @@ from generation.engine.fonts import (
     choose_font,
     coverage,
     freetype,
+    glyph_bitmap,
     needed_codepoints,
     package_font,
-    raster_face,
+    uses_cleared_copy,
 )
 from generation.engine.presets import GENRES
 from generation.engine.typeset import MARGIN
@@ -91,23 +92,48 @@ def _mask(face, ch):
 def test_large_letters_of_overlap_flagged_fonts_rasterise_from_the_cleared_copy():
     display = package_font(GENRES["pop"].fonts.primary)  # Red Hat Display: every glyph flagged "may overlap"
     assert _unflagged_bytes(display) is not None
-    fast = raster_face(display, 650, "O")
-    assert fast is not freetype(display, 650)
-    exact, quick = _mask(freetype(display, 650), "O"), _mask(fast, "O")
-    assert exact.shape == quick.shape and abs(exact - quick).max() <= 40  # the same letter, anti-aliasing aside
-    assert raster_face(display, FAST_RASTER_SIZE - 1, "O") is freetype(display, FAST_RASTER_SIZE - 1)
+    assert uses_cleared_copy(display, 650, "O")
+    assert not uses_cleared_copy(display, FAST_RASTER_SIZE - 1, "O")
+    quick, qx, qy = glyph_bitmap(display, 650, "O")
+    exact, ex, ey = glyph_bitmap(display, 650, "O", exact=True)
+    assert (qx, qy) == (ex, ey) and exact.shape == quick.shape
+    assert abs(exact.astype(np.int16) - quick).max() <= 40  # the same letter, anti-aliasing aside
 
 
 def test_letters_whose_contours_cross_keep_the_exact_raster():
     manrope = package_font(GENRES["lofi"].fonts.primary)  # its 'h' is a stem and an arch that overlap
-    assert raster_face(manrope, 650, "h") is freetype(manrope, 650)
-    assert raster_face(manrope, 650, "o") is not freetype(manrope, 650)
+    assert not uses_cleared_copy(manrope, 650, "h")
+    assert uses_cleared_copy(manrope, 650, "o")
 
 
 def test_fonts_without_overlap_flags_are_used_as_they_are():
     fjalla = package_font(GENRES["hiphop"].fonts.primary)
     assert _unflagged_bytes(fjalla) is None
-    assert raster_face(fjalla, 650, "O") is freetype(fjalla, 650)
+    assert not uses_cleared_copy(fjalla, 650, "O")
+
+
+def _placed(mask, left, top, side=900):
+    canvas = np.zeros((side, side), np.int16)
+    canvas[side - 150 + top:side - 150 + top + mask.shape[0], 100 + left:100 + left + mask.shape[1]] = mask
+    return canvas
+
+
+def test_letters_rasterised_by_freetype_match_pillows_drawing():
+    # The stamped letters of tracked text and the whole lines Pillow draws must be the same letters, in the
+    # same place relative to the pen.
+    from PIL import Image, ImageDraw
+
+    for genre in ("hiphop", "indie", "rnb"):
+        font = package_font(GENRES[genre].fonts.primary)
+        for size in (90, 450):
+            face = freetype(font, size)
+            for ch in "AVESgé":
+                left, top, right, bottom = face.getbbox(ch, anchor="ls")
+                drawn = Image.new("L", (right - left, bottom - top), 0)
+                ImageDraw.Draw(drawn).text((-left, -top), ch, font=face, fill=255, anchor="ls")
+                ours = glyph_bitmap(font, size, ch)
+                difference = abs(_placed(np.asarray(drawn), left, top) - _placed(*ours))
+                assert difference.max() <= 16 and (difference > 0).mean() < 0.002, (genre, size, ch)
 
 
 def test_ornament_lines_break_around_the_text():
