@@ -94,6 +94,23 @@ def apply_vignette(rgb: np.ndarray, strength: float, *, in_place: bool = False) 
     return cv2.multiply(rgb, factor, scale=1.0 / 255.0)
 
 
+def apply_grain(rgb: np.ndarray, amplitude: float, *, in_place: bool = False) -> np.ndarray:
+    """Luminance-only grain from a tiled plate, as two saturating 8-bit passes a band of the plate at a time:
+    the plate's lift added, its drop subtracted (one of the two is zero at every pixel, so this is exactly the
+    plate's signed offset added once; twice as fast as OpenCV's weighted add, with a 9 MB plate, not 27)."""
+    if amplitude <= 0:
+        return rgb
+    out = rgb if in_place else rgb.copy()
+    lift, drop = _grain_band(out.shape[1], out.shape[2] if out.ndim == 3 else 1, round(amplitude, 2))
+    period = lift.shape[0]
+    for r0 in range(0, out.shape[0], period):
+        strip = out[r0:r0 + period]
+        rows = strip.shape[0]
+        cv2.add(strip, lift[:rows], dst=strip)
+        cv2.subtract(strip, drop[:rows], dst=strip)
+    return out
+
+
 @lru_cache(maxsize=4)
 def _grain_plate(amplitude: float) -> np.ndarray:
     """A fixed 512 px luminance-grain tile centred on 128 (the same grain on every cover, like film stock)."""
@@ -103,24 +120,17 @@ def _grain_plate(amplitude: float) -> np.ndarray:
     return np.clip(noise + 128.0, 0, 255).astype(np.uint8)
 
 
-def apply_grain(rgb: np.ndarray, amplitude: float, *, in_place: bool = False) -> np.ndarray:
-    """Luminance-only grain from a tiled plate; saturating add keeps it cheap."""
-    if amplitude <= 0:
-        return rgb
-    plate = _grain_rgb(rgb.shape[0], round(amplitude, 2))
-    if in_place:
-        return cv2.addWeighted(rgb, 1.0, plate, 1.0, -128.0, dst=rgb)
-    return cv2.addWeighted(rgb, 1.0, plate, 1.0, -128.0)
-
-
 @lru_cache(maxsize=2)
-def _grain_rgb(size: int, amplitude: float) -> np.ndarray:
-    """The grain plate tiled to the cover's size on three channels, kept per (size, amplitude)."""
+def _grain_band(width: int, channels: int, amplitude: float) -> tuple[np.ndarray, np.ndarray]:
+    """One band of the plate (its 512 rows) tiled across `width`, split into what it adds above 128 and what
+    it takes below, on `channels` channels, kept per (width, channels, amplitude); read-only."""
     plate = _grain_plate(amplitude)
-    reps = -(-size // plate.shape[0])
-    tiled = cv2.cvtColor(np.ascontiguousarray(np.tile(plate, (reps, reps))[:size, :size]), cv2.COLOR_GRAY2RGB)
-    tiled.flags.writeable = False
-    return tiled
+    tiled = np.ascontiguousarray(np.tile(plate, (1, -(-width // plate.shape[1])))[:, :width])
+    lift, drop = cv2.subtract(tiled, 128), cv2.subtract(np.full_like(tiled, 128), tiled)
+    if channels > 1:
+        lift, drop = cv2.merge([lift] * channels), cv2.merge([drop] * channels)
+    lift.flags.writeable = drop.flags.writeable = False
+    return lift, drop
 
 
 GRADE_STRIP = 96  # rows per strip: the four steps run on a strip while it is still in the CPU cache
@@ -146,7 +156,6 @@ def grade_image(rgb: np.ndarray, grade: Grade, *, full_grain: bool, in_place: bo
     saturate = abs(grade.saturation - 1.0) >= 1e-3
     matrix = _saturation_matrix(grade.saturation)
     vignette = vignette_rgb(size, float(grade.vignette)) if grade.vignette > 0 else None
-    grain = _grain_rgb(size, round(grade.grain, 2)) if full_grain and grade.grain > 0 else None
     out = rgb if in_place else np.empty_like(rgb)
     for r0 in range(0, size, GRADE_STRIP):
         r1 = min(size, r0 + GRADE_STRIP)
@@ -156,6 +165,6 @@ def grade_image(rgb: np.ndarray, grade: Grade, *, full_grain: bool, in_place: bo
             cv2.transform(strip, matrix, dst=strip)
         if vignette is not None:
             cv2.multiply(strip, vignette[r0:r1], dst=strip, scale=1.0 / 255.0)
-        if grain is not None:
-            cv2.addWeighted(strip, 1.0, grain[r0:r1], 1.0, -128.0, dst=strip)
+    if full_grain:
+        apply_grain(out, grade.grain, in_place=True)
     return out
