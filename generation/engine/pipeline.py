@@ -272,7 +272,7 @@ def background(c: Canvas) -> None:
         name = c.preset.scene
     intensity = scene_intensity(c)
     # The scene as designed, to 8 bits with the dither (kept with the scene: every variant of the task starts
-    # from it); then the variant's intensity as one table per channel.
+    # from it); then the variant's intensity as one affine map per channel.
     base = _SCENE_U8.get(id(scene), scene)
     if base is None:
         base = cv2.addWeighted(np.ascontiguousarray(scene, dtype=np.float32), 255.0, _dither_plate(n), 1.0, 0.0,
@@ -285,10 +285,10 @@ def background(c: Canvas) -> None:
         # 0 -> mostly the ground colour (a quiet backdrop), 1 -> the scene pushed 40% further from it:
         # ground + (scene - ground) * amount.
         amount = 0.3 + 1.4 * intensity
-        ground = c.palette[0].astype(np.float64) * 255.0
-        levels = np.arange(256, dtype=np.float64)[:, None]
-        table = np.clip(ground + (levels - ground) * amount + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
-        c.scene = cv2.LUT(np.ascontiguousarray(base), table)
+        matrix = np.zeros((3, 4), np.float32)
+        matrix[:, :3] = np.eye(3) * amount
+        matrix[:, 3] = 255.0 * (1.0 - amount) * c.palette[0]
+        c.scene = cv2.transform(np.ascontiguousarray(base), matrix)  # rounded and saturated to 8 bits
     else:
         c.scene = np.ascontiguousarray(base)  # read-only: the canvas is a copy or an upscale of it
     c.measurements["scene"] = {"name": name, "work_size": n, "intensity": round(intensity, 3)}
