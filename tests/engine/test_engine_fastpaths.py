@@ -110,3 +110,17 @@ def test_standing_figure_casts_a_contact_shadow_under_its_feet():
     assert standing[feet_y + 4:feet_y + 12, 50:100].mean() == 180  # the ground far to the side is untouched
     cut = paste(True)  # a bust the frame cuts: nothing to stand on
     assert cut[feet_y + 4:feet_y + 12, 480:520].mean() > below + 20
+
+
+def test_block_reduced_copies_are_block_means_shared_by_the_variants():
+    from generation.engine import composite
+
+    rng = np.random.default_rng(8)
+    photo = rng.integers(0, 256, (403, 301, 3), dtype=np.uint8)
+    reduced = composite._block_reduced(photo, 3)
+    expected = photo[:402, :300].astype(np.float64).reshape(134, 3, 100, 3, 3).mean(axis=(1, 3))
+    assert reduced.shape == (134, 100, 3)
+    assert np.abs(reduced - expected).max() <= 0.5 + 1e-9
+    assert composite._block_reduced(photo, 3) is reduced  # the next variant of the task reuses it
+    assert not reduced.flags.writeable
+    assert composite._block_reduced(photo.copy(), 3) is not reduced  # another photo, even with equal pixels
