@@ -464,14 +464,15 @@ _DECON_CACHE = TaskCache(2)
 _REDUCED_CACHE = TaskCache(6)
 
 
-def _block_reduced(image: np.ndarray, k: int) -> np.ndarray:
-    """`image` averaged over whole k x k blocks (rows and columns past the last whole block dropped), kept
-    (read-only) for the next variant of the same photo."""
-    key = (id(image), image.shape, k)
+def _block_reduced(image: np.ndarray, k: int, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """`image` (or its part `box`: y0, y1, x0, x1) averaged over whole k x k blocks from the box's corner (rows
+    and columns past the last whole block dropped), kept (read-only) for the next variant of the same photo."""
+    key = (id(image), image.shape, k, box)
     reduced = _REDUCED_CACHE.get(key, image)
     if reduced is None:
-        h, w = image.shape[:2]
-        reduced = cv2.resize(image[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+        part = image if box is None else image[box[0]:box[1], box[2]:box[3]]
+        h, w = part.shape[:2]
+        reduced = cv2.resize(part[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
         reduced.flags.writeable = False
         _REDUCED_CACHE.put(key, reduced, image)
     return reduced
@@ -546,10 +547,16 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         crop = clean[py0 - ry0:py1 - ry0, px0 - rx0:px1 - rx0]
     if scale < 1:  # work at the smaller of the two resolutions
         k = int(1.0 / scale) if scale < 0.5 else 1
-        if k >= 2:  # whole blocks first, from reduced copies the task's variants share (a phone photo: 20 ms each)
-            alpha = _block_reduced(subject.alpha, k)[py0 // k:py1 // k, px0 // k:px1 // k]
+        # Whole blocks first, from reduced copies the task's variants share (a phone photo: 20 ms each), the
+        # mask's blocks aligned with the clean pixels' (both from the padded subject box's corner); a sliver
+        # narrower than a block (a subject almost off the canvas) is shrunk as it is.
+        box = (max(0, by0 - pad), min(ph, by1 + pad), max(0, bx0 - pad), min(pw, bx1 + pad))
+        block_rows = slice((py0 - box[0]) // k, (py1 - box[0]) // k)
+        block_cols = slice((px0 - box[2]) // k, (px1 - box[2]) // k)
+        if k >= 2 and block_rows.stop > block_rows.start and block_cols.stop > block_cols.start:
+            alpha = _block_reduced(subject.alpha, k, box)[block_rows, block_cols]
             if draw_subject:
-                crop = _block_reduced(clean, k)[(py0 - ry0) // k:(py1 - ry0) // k, (px0 - rx0) // k:(px1 - rx0) // k]
+                crop = _block_reduced(clean, k)[block_rows, block_cols]
         if draw_subject:
             crop = shrink(crop, (cw, ch))
         alpha = shrink(alpha, (cw, ch))
@@ -563,6 +570,8 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
             crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)
     early = finish is not None and draw_subject and scale > 1
     if early:  # the canvas pixel under each photo pixel's centre (clipped: what lies off the canvas is cut below)
+        if not crop.flags.writeable:  # still the shared clean pixels: finish works in place
+            crop = crop.copy()
         rows = np.clip(cy0 + ((np.arange(crop.shape[0]) + 0.5) * (ch / crop.shape[0])).astype(np.int64), 0, side - 1)
         cols = np.clip(cx0 + ((np.arange(crop.shape[1]) + 0.5) * (cw / crop.shape[1])).astype(np.int64), 0, side - 1)
         crop = finish(np.ascontiguousarray(crop), rows, cols)

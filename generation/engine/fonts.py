@@ -6,6 +6,7 @@ import ctypes
 import importlib.util
 import io
 import struct
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -147,20 +148,25 @@ def glyph_bitmap(font: FontFile, size: int, ch: str, *, exact: bool = False) -> 
     import freetype as ft
 
     fast = not exact and uses_cleared_copy(font, size, ch)
-    face = _ft_face(font, max(1, int(size)), fast)
-    face.load_char(ch, ft.FT_LOAD_RENDER | ft.FT_LOAD_NO_BITMAP)
-    slot = face.glyph
-    bitmap = slot.bitmap._FT_Bitmap
-    if bitmap.rows and bitmap.width:
-        pitch = abs(bitmap.pitch)
-        rows = np.frombuffer(ctypes.string_at(bitmap.buffer, bitmap.rows * pitch), np.uint8)  # a read-only copy
-        coverage = rows.reshape(bitmap.rows, pitch)[:, :bitmap.width]
-        if bitmap.pitch < 0:  # rows stored bottom-up
-            coverage = coverage[::-1]
-    else:
-        coverage = np.zeros((1, 1), np.uint8)
-        coverage.flags.writeable = False
-    return coverage, int(slot.bitmap_left), -int(slot.bitmap_top)
+    with _FT_LOCK:  # a face's glyph slot is shared state, and FreeType calls release the GIL
+        face = _ft_face(font, max(1, int(size)), fast)
+        face.load_char(ch, ft.FT_LOAD_RENDER | ft.FT_LOAD_NO_BITMAP)
+        slot = face.glyph
+        bitmap = slot.bitmap._FT_Bitmap
+        left, top = int(slot.bitmap_left), -int(slot.bitmap_top)
+        if bitmap.rows and bitmap.width:
+            pitch = abs(bitmap.pitch)
+            rows = np.frombuffer(ctypes.string_at(bitmap.buffer, bitmap.rows * pitch), np.uint8)  # a read-only copy
+            coverage = rows.reshape(bitmap.rows, pitch)[:, :bitmap.width]
+            if bitmap.pitch < 0:  # rows stored bottom-up
+                coverage = coverage[::-1]
+        else:
+            coverage = np.zeros((1, 1), np.uint8)
+            coverage.flags.writeable = False
+    return coverage, left, top
+
+
+_FT_LOCK = threading.RLock()
 
 
 @lru_cache(maxsize=32)

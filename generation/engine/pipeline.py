@@ -270,31 +270,22 @@ def background(c: Canvas) -> None:
         n = scene_size(c.preset.scene, c.side)  # procedural scenes are soft by design: drawn small, upscaled
         scene = procedural_scene(c, n)
         name = c.preset.scene
-    intensity = scene_intensity(c)
-    # The scene as designed, to 8 bits with the dither (kept with the scene: every variant of the task starts
-    # from it); then the variant's intensity as one affine map per channel.
-    base = _SCENE_U8.get(id(scene), scene)
-    if base is None:
-        base = cv2.addWeighted(np.ascontiguousarray(scene, dtype=np.float32), 255.0, _dither_plate(n), 1.0, 0.0,
-                               dtype=cv2.CV_8U)
-        base.flags.writeable = False
-        _SCENE_U8.put(id(scene), base, scene)
     if c.spec.variant == "background" and c.photo is None:
-        base = base[:, ::-1]  # another view of the same scene, so the no-photo variants differ
+        scene = scene[:, ::-1]  # another view of the same scene, so the no-photo variants differ
+    intensity = scene_intensity(c)
+    scene = np.ascontiguousarray(scene, dtype=np.float32)
     if abs(intensity - 0.5) > 1e-3:
         # 0 -> mostly the ground colour (a quiet backdrop), 1 -> the scene pushed 40% further from it:
-        # ground + (scene - ground) * amount.
+        # ground + (scene - ground) * amount, scaled to 0..255, as one affine transform per pixel.
         amount = 0.3 + 1.4 * intensity
         matrix = np.zeros((3, 4), np.float32)
-        matrix[:, :3] = np.eye(3) * amount
+        matrix[:, :3] = np.eye(3) * 255.0 * amount
         matrix[:, 3] = 255.0 * (1.0 - amount) * c.palette[0]
-        c.scene = cv2.transform(np.ascontiguousarray(base), matrix)  # rounded and saturated to 8 bits
-    else:
-        c.scene = np.ascontiguousarray(base)  # read-only: the canvas is a copy or an upscale of it
+        scene = cv2.transform(scene, matrix)
+        c.scene = cv2.add(scene, _dither_plate(n), dtype=cv2.CV_8U)
+    else:  # scene * 255 + dither, rounded and saturated to uint8 in one OpenCV pass.
+        c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
     c.measurements["scene"] = {"name": name, "work_size": n, "intensity": round(intensity, 3)}
-
-
-_SCENE_U8 = TaskCache(2)  # the 8-bit scene as designed, per scene array (its owner)
 
 
 @lru_cache(maxsize=2)

@@ -98,6 +98,7 @@ def test_large_letters_of_overlap_flagged_fonts_rasterise_from_the_cleared_copy(
     exact, ex, ey = glyph_bitmap(display, 650, "O", exact=True)
     assert (qx, qy) == (ex, ey) and exact.shape == quick.shape
     assert abs(exact.astype(np.int16) - quick).max() <= 40  # the same letter, anti-aliasing aside
+    assert (exact != quick).any()  # and really drawn from the other copy
 
 
 def test_letters_whose_contours_cross_keep_the_exact_raster():
