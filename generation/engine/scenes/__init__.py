@@ -27,9 +27,10 @@ SCENES: dict[str, SceneFunction] = {
 
 # How coarse each scene may be drawn: cover pixels per scene pixel. Every scene is upscaled to the
 # cover (its fine texture comes from the grain, laid at full size); the skyline's windows and the neon
-# grid's lines need a third of the side, the soft gradients, haze and glows need far less.
+# grid's lines need a third of the side, the paper's thin gold rules a quarter (a 2.7 px stroke drawn
+# anti-aliased upscales to the same line as a 3.6 px one at a third), the soft gradients, haze and glows far less.
 SCENE_SCALE = {
-    "urban_night": 3, "neon_grid": 3, "paper": 3,
+    "urban_night": 3, "neon_grid": 3, "paper": 4,
     "film_sky": 4, "stage": 4,
     "warm_glow": 6, "soft_field": 6,
 }
