@@ -74,6 +74,20 @@ class Worker:
 
         return {child.pid for child in psutil.Process(self.proc.pid).children()}
 
+    def settled_child_pids(self, quiet: float = 1.0, timeout: float = 30.0) -> set[int]:
+        """The worker's children once the set is non-empty and unchanged for `quiet` seconds: its scheduler,
+        without the short-lived helpers its imports run at start (`file -b` from platform.architecture())."""
+        deadline = time.monotonic() + timeout
+        last, since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            now = self.child_pids()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif now and time.monotonic() - since >= quiet:
+                return now
+            time.sleep(0.05)
+        raise AssertionError(f"the worker's children did not settle within {timeout}s (last seen: {last})")
+
 
 class Receiver:
     """An HTTP server on 127.0.0.1 that records callbacks and answers with the next status in `answers`."""

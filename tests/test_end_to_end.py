@@ -115,8 +115,8 @@ def test_render_job_that_raises_ends_failed_with_credits_released(live, worker):
 
 def test_killed_work_horse_is_retried_to_completion(live, worker):
     org = make_org("Kill Records", credits=10)
-    # The worker's first child is its scheduler; the work horse is forked per job after it.
-    scheduler = wait_for(worker.child_pids, timeout=30, what="the scheduler process")
+    # The worker's lasting child is its scheduler; the work horse is forked per job after it.
+    scheduler = worker.settled_child_pids()
     task_id = submit(org, live.url).json()["data"]["taskId"]
     wait_for(lambda: task_status(task_id) == TaskStatus.GENERATING, timeout=60, interval=0.02,
              what="rendering to start")
