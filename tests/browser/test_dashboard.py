@@ -77,6 +77,9 @@ def test_playground_to_finished_covers_and_accept_one(new_page, live):
         page.get_by_label("Covers", exact=True).select_option("2")
         page.get_by_label("Size (px)").fill("1400")
         page.get_by_label("Explicit (Parental Advisory)").check()
+        # A fixed seed: with a random one, about one cover in a hundred of this request is a borderline
+        # thumbnail the QA sends to staff review, and the task then ends in REVIEW rather than SUCCESS.
+        page.get_by_label("Seed").fill("7")
         shot(page, "playground")
         page.get_by_role("button", name="Generate covers").click()
         page.wait_for_url("**/covers/*/")
