@@ -526,10 +526,11 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
 
     `sharpen` (default: enlarged past 1.3x here) says whether the photo ends up enlarged on the cover.
     `parts` picks the layers to lay (the soft shadow may go on a smaller working canvas and the subject
-    later on the full-size cover); `finish(pixels, rows, cols)`, when given, adjusts the subject's pixels
-    (the grade the canvas already had) before they are blended in; `rows` and `cols` are the canvas row
-    and column of each pixel. Its adjustments must be smooth across the canvas: a subject enlarged here is
-    finished at the photo's resolution, before the enlargement (a fraction of the pixels).
+    later on the full-size cover); `finish(pixels, x0, y0, step_x, step_y)`, when given, adjusts the subject's
+    pixels (the grade the canvas already had) before they are blended in; pixel (i, j) lies at canvas position
+    (x0 + j * step_x, y0 + i * step_y), counted in pixel centres. Its adjustments must be smooth across the
+    canvas: a subject enlarged here is finished at the photo's resolution, before the enlargement (a fraction
+    of the pixels), with steps over 1.
     """
     side = canvas.shape[0]
     ph, pw = photo.shape[:2]
@@ -579,9 +580,8 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     if early:  # the canvas pixel under each photo pixel's centre (clipped: what lies off the canvas is cut below)
         if not crop.flags.writeable:  # still the shared clean pixels: finish works in place
             crop = crop.copy()
-        rows = np.clip(cy0 + ((np.arange(crop.shape[0]) + 0.5) * (ch / crop.shape[0])).astype(np.int64), 0, side - 1)
-        cols = np.clip(cx0 + ((np.arange(crop.shape[1]) + 0.5) * (cw / crop.shape[1])).astype(np.int64), 0, side - 1)
-        crop = finish(np.ascontiguousarray(crop), rows, cols)
+        step_y, step_x = ch / crop.shape[0], cw / crop.shape[1]
+        crop = finish(np.ascontiguousarray(crop), cx0 + 0.5 * step_x - 0.5, cy0 + 0.5 * step_y - 0.5, step_x, step_y)
     if scale >= 1:
         if draw_subject:
             crop = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_CUBIC)
@@ -596,7 +596,7 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     if style.opacity < 1:
         alpha = alpha * np.float32(style.opacity)
     if finish is not None and draw_subject and not early:
-        crop = finish(np.ascontiguousarray(crop), np.arange(y0, y1), np.arange(x0, x1))
+        crop = finish(np.ascontiguousarray(crop), float(x0), float(y0), 1.0, 1.0)
     region = canvas[y0:y1, x0:x1]
     rh, rw = alpha.shape
     alpha_means = _tile_means(alpha, BLEND_TILE)

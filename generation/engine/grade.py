@@ -58,29 +58,41 @@ def _saturation_matrix(amount: float) -> np.ndarray:
     return matrix.astype(np.float32)
 
 
-def vignette_map(size: int, strength: float) -> np.ndarray:
-    """Full-size uint8 multiplier (255 = untouched) darkening the corners, smooth and elliptical."""
-    n = 256
+VIGNETTE_CELLS = 256  # the vignette is drawn on this grid and interpolated to any size (it is that smooth)
+
+
+@lru_cache(maxsize=16)
+def _vignette_cells(strength: float) -> np.ndarray:
+    n = VIGNETTE_CELLS
     coords = (np.arange(n, dtype=np.float32) + 0.5) / n - 0.5
     d2 = (coords[:, None] ** 2 + coords[None, :] ** 2) * 2.0  # 1.0 at the corners
     factor = 1.0 - strength * np.clip(d2 - 0.15, 0.0, None) ** 1.2 / (0.85 ** 1.2)
-    small = np.clip(factor * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return cv2.resize(small, (size, size), interpolation=cv2.INTER_LINEAR)
+    cells = np.clip(factor * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    cells.flags.writeable = False
+    return cells
+
+
+def vignette_map(size: int, strength: float) -> np.ndarray:
+    """Full-size uint8 multiplier (255 = untouched) darkening the corners, smooth and elliptical."""
+    return cv2.resize(_vignette_cells(strength), (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def vignette_window(size: int, strength: float, x0: float, y0: float, step_x: float, step_y: float,
+                    shape: tuple[int, int]) -> np.ndarray:
+    """The vignette of a `size` cover sampled on a grid of `shape` (h, w) pixels: pixel (i, j) reads the cover at
+    (x0 + j * step_x, y0 + i * step_y). The same bilinear reading of the cell grid as vignette_map, computed for
+    the window alone (a late cut-out needs its own part, not a 9 MB map of the whole cover)."""
+    k = VIGNETTE_CELLS / size
+    matrix = np.array([[step_x * k, 0.0, (x0 + 0.5) * k - 0.5],
+                       [0.0, step_y * k, (y0 + 0.5) * k - 0.5]], np.float64)
+    return cv2.warpAffine(_vignette_cells(strength), matrix, (shape[1], shape[0]),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
 
 
 @lru_cache(maxsize=2)
 def vignette_rgb(size: int, strength: float) -> np.ndarray:
     """The vignette map on three channels, kept per (size, strength): the variants of a task share it."""
-    factor = cv2.cvtColor(vignette_grey(size, strength), cv2.COLOR_GRAY2RGB)
-    factor.flags.writeable = False
-    return factor
-
-
-@lru_cache(maxsize=4)
-def vignette_grey(size: int, strength: float) -> np.ndarray:
-    """The vignette map on one channel, kept per (size, strength): a part of a full-size cover (a late
-    cut-out) takes its slice of this instead of a 27 MB three-channel map."""
-    factor = vignette_map(size, strength)
+    factor = cv2.cvtColor(vignette_map(size, strength), cv2.COLOR_GRAY2RGB)
     factor.flags.writeable = False
     return factor
 

@@ -13,7 +13,7 @@ import numpy as np
 from . import composite
 from .cache import TaskCache
 from .export import cover_filename, encode
-from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_grey
+from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_window
 from .layout import draw_text
 from .layout import typeset as typeset_text
 from .presets import GENRES, GenrePreset
@@ -413,21 +413,19 @@ def paste_late(c: Canvas) -> None:
         colour = np.clip(c.palette[0] * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(1, 1, 3)
         ground = (start, weights, apply_saturation(cv2.LUT(colour, lut), grade.saturation))
 
-    def finish(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        # rows and cols ascend (a range, or the canvas pixels under a smaller copy's pixels)
+    def finish(pixels: np.ndarray, x0: float, y0: float, step_x: float, step_y: float) -> np.ndarray:
+        h, w = pixels.shape[:2]
         if ground is not None:
             start, weights, colour = ground
+            rows = np.clip(np.floor(y0 + np.arange(h) * step_y + 0.5).astype(np.int64), 0, c.side - 1)
             first = int(np.searchsorted(rows, start))
-            if first < pixels.shape[0]:
-                row = np.empty((1, pixels.shape[1], 3), np.uint8)
+            if first < h:
+                row = np.empty((1, w, 3), np.uint8)
                 row[:] = colour[0, 0]
                 composite.blend_rows(pixels[first:], row, weights[rows[first:] - start])
         if grade.vignette > 0:
-            factor = vignette_grey(c.side, float(grade.vignette))[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-            if factor.shape[:2] != pixels.shape[:2]:  # a smaller copy: nearest sampling is enough for a map this smooth
-                factor = cv2.resize(factor, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_NEAREST)
-            factor = cv2.cvtColor(factor, cv2.COLOR_GRAY2RGB)
-            pixels = cv2.multiply(pixels, factor, scale=1.0 / 255.0)
+            factor = vignette_window(c.side, float(grade.vignette), x0, y0, step_x, step_y, (h, w))
+            pixels = cv2.multiply(pixels, cv2.cvtColor(factor, cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
         return pixels
 
     style = replace(cut_style, tone=graded_tone, saturation=grade.saturation)  # at the photo's resolution

@@ -185,3 +185,15 @@ def test_the_scene_dither_keeps_a_dark_gradient_free_of_bands_at_every_intensity
     columns = canvas.scene[:, :, 0].astype(np.float64).mean(axis=0)
     smooth = np.convolve(columns - ideal, np.ones(25) / 25, mode="valid")
     assert np.abs(smooth).max() < 0.2
+
+
+def test_a_vignette_window_reads_the_cover_map_where_it_lies():
+    # A late cut-out finishes its pixels with the part of the vignette under them, at its own resolution.
+    full = grade.vignette_map(3000, 0.4)
+    window = grade.vignette_window(3000, 0.4, 1200.0, 2100.0, 1.0, 1.0, (700, 900))
+    assert np.abs(full[2100:2800, 1200:2100].astype(int) - window).max() <= 1
+    step = 2.5  # every 2.5 cover pixels: the window of a subject enlarged 2.5 times on the cover
+    coarse = grade.vignette_window(3000, 0.4, 100 + 0.5 * step - 0.5, 2400 + 0.5 * step - 0.5, step, step, (240, 400))
+    expected = cv2.resize(full[2400:3000, 100:1100], (400, 240), interpolation=cv2.INTER_AREA)
+    assert np.abs(expected.astype(int) - coarse).max() <= 1
+    assert coarse[-1, 0] < coarse[0, -1]  # darker toward the corner
