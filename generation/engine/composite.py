@@ -52,13 +52,20 @@ def crop_window(photo_w: int, photo_h: int, aspect: float, face: Box | None, *, 
     return round(x0), round(y0), round(x0 + w), round(y0 + h)
 
 
+def block_means(image: np.ndarray, k: int) -> np.ndarray:
+    """The means of whole k x k blocks from the top left corner (OpenCV's fast integer area path; rows and
+    columns past the last whole block are dropped). The image must hold at least one block."""
+    h, w = image.shape[:2]
+    return cv2.resize(image[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+
+
 def reduce_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A small area-averaged copy (w, h) of a large image: whole blocks first (OpenCV's fast integer path),
-    then the fractional rest on the much smaller image."""
+    """A small area-averaged copy (w, h) of a large image: whole blocks first, then the fractional rest on the
+    much smaller image."""
     h, w = image.shape[:2]
     k = min(w // max(size[0], 1), h // max(size[1], 1))
     if k >= 2:
-        image = cv2.resize(image[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+        image = block_means(image, k)
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
@@ -74,8 +81,7 @@ def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         k = int(1.0 / ratio)
         if min(w // k, h // k) < 1:
             return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        image = cv2.resize(image[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
-        return shrink(image, size)
+        return shrink(block_means(image, k), size)
     sigma = 0.5 * float(np.sqrt(1.0 / (ratio * ratio) - 1.0))
     if sigma > 0.2:
         image = cv2.GaussianBlur(image, (0, 0), sigma)
@@ -144,7 +150,7 @@ def _tile_means(mask: np.ndarray, tile: int) -> np.ndarray:
     th, tw = h // tile, w // tile
     means = np.full((-(-h // tile), -(-w // tile)), 0.5, np.float32)
     if th and tw:
-        means[:th, :tw] = cv2.resize(mask[:th * tile, :tw * tile], (tw, th), interpolation=cv2.INTER_AREA)
+        means[:th, :tw] = block_means(mask, tile)
     return means
 
 
@@ -159,7 +165,7 @@ def _quarter_tiles(mask_q: np.ndarray, h: int, w: int, tile: int = BLEND_TILE) -
     hit = np.ones((rows, cols), bool)
     qh, qw = mask_q.shape[0] // q, mask_q.shape[1] // q
     if qh and qw:
-        means = cv2.resize(mask_q[:qh * q, :qw * q].astype(np.float32), (qw, qh), interpolation=cv2.INTER_AREA)
+        means = block_means(mask_q.astype(np.float32), q)
         hit[:min(rows, qh), :min(cols, qw)] = means[:rows, :cols] > 0
     return hit
 
@@ -237,21 +243,26 @@ def place_fade(canvas: np.ndarray, photo: np.ndarray, face: Box | None, tone, *,
     return Placement(box, _face_on_canvas(face, photo.shape, window, box), "fade")
 
 
-def soft_blur(mask: np.ndarray, sigma: float) -> np.ndarray:
-    """A wide Gaussian blur computed at reduced size (the result is smooth anyway): shadows, glows."""
-    factor = int(max(1, min(4, sigma // 3)))
-    if factor == 1:
+def soft_blur(mask: np.ndarray, sigma: float, scale: float = 1.0) -> np.ndarray:
+    """A wide Gaussian blur computed at reduced size (the result is smooth anyway): shadows, glows.
+
+    `scale` sizes the result (a mask drawn at the cover's size blurred onto a smaller working canvas); `sigma`
+    is in the result's pixels. The reduction is by whole blocks (OpenCV's area resize is several times faster
+    at an integer ratio): the edge rows and columns are repeated out to a multiple of the block, and cut off
+    again after the blur.
+    """
+    h, w = mask.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    factor = max(1.0, min(4.0, sigma // 3))  # result pixels per reduced pixel: the blur keeps 3+ of them
+    block = max(1, int(factor / scale))
+    if block == 1 and scale == 1.0:
         return cv2.GaussianBlur(mask, (0, 0), sigma)
-    # Reduced by whole blocks (OpenCV's area resize is several times faster at an integer ratio): the edge
-    # rows and columns are repeated out to a multiple of the block, and cut off again after the blur.
-    h, w = mask.shape
-    bottom, right = -h % factor, -w % factor
+    bottom, right = -h % block, -w % block
     if bottom or right:
         mask = cv2.copyMakeBorder(mask, 0, bottom, 0, right, cv2.BORDER_REPLICATE)
-    small = cv2.resize(mask, ((w + right) // factor, (h + bottom) // factor), interpolation=cv2.INTER_AREA)
-    soft = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / factor), (w + right, h + bottom),
-                      interpolation=cv2.INTER_LINEAR)
-    return soft[:h, :w]
+    blurred = cv2.GaussianBlur(block_means(mask, block), (0, 0), sigma / (block * scale))
+    padded = (max(1, round((w + right) * scale)), max(1, round((h + bottom) * scale)))
+    return cv2.resize(blurred, padded, interpolation=cv2.INTER_LINEAR)[:size[1], :size[0]]
 
 
 def _rounded_rect_mask(w: int, h: int, radius: float, feather: float = 1.0) -> np.ndarray:
@@ -477,20 +488,23 @@ def _block_reduced(image: np.ndarray, k: int, box: tuple[int, int, int, int] | N
     key = (id(image), image.shape, k, box)
     reduced = _REDUCED_CACHE.get(key, image)
     if reduced is None:
-        part = image if box is None else image[box[0]:box[1], box[2]:box[3]]
-        h, w = part.shape[:2]
-        reduced = cv2.resize(part[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+        reduced = block_means(image if box is None else image[box[0]:box[1], box[2]:box[3]], k)
         reduced.flags.writeable = False
         _REDUCED_CACHE.put(key, reduced, image)
     return reduced
 
 
-def _decontaminated(photo: np.ndarray, subject: Subject, pad: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """decontaminate() of the subject's padded box of `photo` and the box's (top, left), kept (read-only)
-    for the next variant of the same photo."""
-    ph, pw = photo.shape[:2]
+def _padded_box(subject: Subject, pad: int) -> tuple[int, int, int, int]:
+    """The subject's box grown by `pad` within the photo, as (y0, y1, x0, x1)."""
+    ph, pw = subject.alpha.shape[:2]
     bx0, by0, bx1, by1 = subject.bbox
-    y0, y1, x0, x1 = max(0, by0 - pad), min(ph, by1 + pad), max(0, bx0 - pad), min(pw, bx1 + pad)
+    return max(0, by0 - pad), min(ph, by1 + pad), max(0, bx0 - pad), min(pw, bx1 + pad)
+
+
+def _decontaminated(photo: np.ndarray, subject: Subject, pad: int) -> np.ndarray:
+    """decontaminate() of the subject's padded box (_padded_box) of `photo`, kept (read-only) for the next
+    variant of the same photo."""
+    y0, y1, x0, x1 = _padded_box(subject, pad)
     key = (id(photo), photo.shape, id(subject.alpha), (y0, y1, x0, x1))
     clean = _DECON_CACHE.get(key, photo)
     if clean is None:
@@ -498,7 +512,7 @@ def _decontaminated(photo: np.ndarray, subject: Subject, pad: int) -> tuple[np.n
         clean = decontaminate(photo[y0:y1, x0:x1], alpha)
         clean.flags.writeable = False
         _DECON_CACHE.put(key, clean, photo)
-    return clean, (y0, x0)
+    return clean
 
 
 def match_tone(subject_mean: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,
@@ -546,19 +560,19 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
     cx0, cy0 = round(ox + px0 * scale), round(oy + py0 * scale)
     cw, ch = max(1, round((px1 - px0) * scale)), max(1, round((py1 - py0) * scale))
     alpha = subject.alpha[py0:py1, px0:px1]
+    box = _padded_box(subject, pad)
     draw_subject = "subject" in parts
     crop = None
     if draw_subject:  # the shadow and the rim need the alpha only
         # Decontaminated once per photo at its own resolution, over the whole padded subject: every variant
         # of the task slices (and, when smaller on the cover, shrinks) the same clean pixels.
-        clean, (ry0, rx0) = _decontaminated(photo, subject, pad)
-        crop = clean[py0 - ry0:py1 - ry0, px0 - rx0:px1 - rx0]
+        clean = _decontaminated(photo, subject, pad)
+        crop = clean[py0 - box[0]:py1 - box[0], px0 - box[2]:px1 - box[2]]
     if scale < 1:  # work at the smaller of the two resolutions
         k = int(1.0 / scale) if scale < 0.5 else 1
         # Whole blocks first, from reduced copies the task's variants share (a phone photo: 20 ms each), the
         # mask's blocks aligned with the clean pixels' (both from the padded subject box's corner); a sliver
         # narrower than a block (a subject almost off the canvas) is shrunk as it is.
-        box = (max(0, by0 - pad), min(ph, by1 + pad), max(0, bx0 - pad), min(pw, bx1 + pad))
         block_rows = slice((py0 - box[0]) // k, (py1 - box[0]) // k)
         block_cols = slice((px0 - box[2]) // k, (px1 - box[2]) // k)
         if k >= 2 and block_rows.stop > block_rows.start and block_cols.stop > block_cols.start:

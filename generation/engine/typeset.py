@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, features
 
+from .composite import block_means, soft_blur
 from .fonts import FontFile, cap_height_ratio, choose_font, freetype, glyph_bitmap
 from .presets import FontRef, Typography
 
@@ -350,8 +351,7 @@ class LuminanceMap:
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
         if x1 <= x0 or y1 <= y0:
             return np.zeros(0)
-        block = self.rgb[y0 * f:y1 * f, x0 * f:x1 * f]
-        small = cv2.resize(block, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        small = block_means(self.rgb[y0 * f:y1 * f, x0 * f:x1 * f], f)
         return np.asarray(relative_luminance(small)).reshape(-1)
 
 
@@ -500,22 +500,7 @@ def draw_shadows(rgb: np.ndarray, lines: list[Line], masks, side: int) -> None:
     scale = rgb.shape[0] / side
     drop = max(1, round(side * 0.002))
     for line, (mask, x0, y0) in zip(lines, masks, strict=True):
-        h, w = mask.shape
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        sigma = max(0.5, _shadow_blur(line) * scale)
-        # One reduction to where the blur is cheap (a quarter of a sigma per pixel at most), then back up.
-        # The reduction is by whole blocks (OpenCV's area resize is several times faster at an integer
-        # ratio): the mask is padded with empty rows and columns to a multiple of the block.
-        factor = max(1.0, min(4.0, sigma // 3))
-        block = max(1, int(factor / scale))
-        bottom, right = -h % block, -w % block
-        if bottom or right:
-            mask = cv2.copyMakeBorder(mask, 0, bottom, 0, right, cv2.BORDER_CONSTANT, value=0)
-        small = cv2.resize(mask, ((w + right) // block, (h + bottom) // block), interpolation=cv2.INTER_AREA)
-        blurred = cv2.GaussianBlur(small, (0, 0), sigma / (block * scale))
-        # Back up to the padded mask's size on the canvas, then the padding cut off.
-        full = (max(1, round((w + right) * scale)), max(1, round((h + bottom) * scale)))
-        soft = cv2.resize(blurred, full, interpolation=cv2.INTER_LINEAR)[:size[1], :size[0]]
+        soft = soft_blur(mask, max(0.5, _shadow_blur(line) * scale), scale)
         _blend_colour(rgb, soft, round((x0 + drop // 2) * scale), round((y0 + drop) * scale), (0, 0, 0), 0.55)
 
 
