@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import numpy as np
+from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
@@ -78,11 +80,12 @@ def freetype(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
 
 # Fonts exported from variable masters mark every glyph "may overlap", and FreeType then rasterises each one
 # 4x4 oversampled: a 650 px letter of such a font takes 8 ms instead of under one. A letter whose contours
-# don't cross renders the same either way (within anti-aliasing on its curves), so large letters that pass
-# that test are rasterised from a copy of the font with the flag cleared; the others keep the slow, exact path.
+# don't overlap renders the same either way (within anti-aliasing on its curves), so large letters whose
+# outlines show no overlap are rasterised from a copy of the font with the flag cleared; the others keep the
+# slow, exact path (drawn without the flag, overlapping contours leave seams: notches where a stem meets a bowl).
 FAST_RASTER_SIZE = 160  # px: below this the oversampled raster costs too little to be worth the test
-OVERLAP_TEST_SIZE = 96
-OVERLAP_TOLERANCE = 32  # levels: curve anti-aliasing differs by up to ~25, crossing contours by 45-125
+OVERLAP_GRID = 256  # px per em the outlines are filled at to find overlaps
+OVERLAP_TOLERANCE = 32  # levels: the two rasters of a letter without overlaps differ by up to ~25 on curves
 
 
 @lru_cache(maxsize=16)
@@ -123,19 +126,92 @@ def _unflagged_bytes(font: FontFile) -> bytes | None:
     return bytes(data) if cleared else None
 
 
-@lru_cache(maxsize=64)
-def _unflagged(font: FontFile, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(io.BytesIO(_unflagged_bytes(font)), size=max(1, int(size)), index=font.index)
-
-
 @lru_cache(maxsize=4096)
 def _overlap_free(font: FontFile, ch: str) -> bool:
-    flagged = freetype(font, OVERLAP_TEST_SIZE).getmask(ch)
-    plain = _unflagged(font, OVERLAP_TEST_SIZE).getmask(ch)
-    if flagged.size != plain.size:
+    """Whether the letter's outline (components included) never covers a point twice: a region wound twice,
+    thicker than a line where two contours merely touch, is an overlap. Geometry, so the answer holds at
+    every size."""
+    tt = _outlines(font)
+    name = tt.getBestCmap().get(ord(ch)) if len(ch) == 1 else None
+    if name is None:
         return False
-    a, b = np.array(flagged, dtype=np.int16), np.array(plain, dtype=np.int16)
-    return bool(np.abs(a - b).max(initial=0) <= OVERLAP_TOLERANCE)
+    pen = _ContourPen(tt.getGlyphSet())
+    try:
+        tt.getGlyphSet()[name].draw(pen)
+    except (KeyError, TypeError, ValueError):
+        return False
+    scale = OVERLAP_GRID / tt["head"].unitsPerEm
+    side = 2 * OVERLAP_GRID  # the em square and a half of it around: room for descenders and overhangs
+    # Non-zero winding by scanlines: each edge adds its direction where it crosses a row's pixel centre, and
+    # the running sum along the row is the winding number (self-intersections counted, unlike a polygon fill).
+    edges = [np.asarray(points, np.float64) * scale + OVERLAP_GRID / 2 for points in pen.contours if len(points) > 1]
+    if not edges:
+        return True
+    start = np.concatenate(edges)
+    end = np.concatenate([np.roll(points, -1, axis=0) for points in edges])
+    (x0, y0), (x1, y1) = start.T, end.T
+    first = np.clip(np.ceil(np.minimum(y0, y1) - 0.5), 0, side).astype(np.int64)
+    stop = np.clip(np.ceil(np.maximum(y0, y1) - 0.5), 0, side).astype(np.int64)
+    count = np.where(y0 != y1, stop - first, 0)
+    edge = np.repeat(np.arange(count.size), count)
+    rows = first[edge] + np.arange(edge.size) - np.repeat(np.cumsum(count) - count, count)
+    xs = x0[edge] + (rows + 0.5 - y0[edge]) * (x1 - x0)[edge] / (y1 - y0)[edge]
+    cols = np.clip(np.ceil(xs - 0.5), 0, side).astype(np.int64)
+    if rows.size == 0:
+        return True
+    rows, cols = rows - rows.min(), cols - cols.min()  # only the letter's own box
+    h, w = int(rows.max()) + 1, int(cols.max()) + 1
+    crossings = np.bincount(rows * w + cols, weights=np.where(y1 > y0, 1, -1)[edge], minlength=h * w)
+    twice = (np.abs(np.cumsum(crossings.reshape(h, w), axis=1)) >= 2).astype(np.uint8)
+    return not cv2.erode(twice, np.ones((3, 3), np.uint8)).any()
+
+
+@lru_cache(maxsize=16)
+def _outlines(font: FontFile) -> TTFont:
+    return TTFont(font.path, fontNumber=font.index, lazy=True)
+
+
+class _ContourPen(BasePen):
+    """Each contour of a glyph as a polygon, its curves flattened."""
+
+    STEPS = 8
+
+    def __init__(self, glyph_set):
+        super().__init__(glyph_set)
+        self.contours: list[list[tuple[float, float]]] = []
+        self._points: list[tuple[float, float]] = []
+
+    def _moveTo(self, pt):
+        self._points = [pt]
+
+    def _lineTo(self, pt):
+        self._points.append(pt)
+
+    def _qCurveToOne(self, pt1, pt2):
+        (x0, y0), (x1, y1), (x2, y2) = self._points[-1], pt1, pt2
+        for t in np.linspace(0, 1, self.STEPS + 1)[1:]:
+            u = 1 - t
+            self._points.append((u * u * x0 + 2 * u * t * x1 + t * t * x2, u * u * y0 + 2 * u * t * y1 + t * t * y2))
+
+    def _curveToOne(self, pt1, pt2, pt3):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self._points[-1], pt1, pt2, pt3
+        for t in np.linspace(0, 1, self.STEPS + 1)[1:]:
+            u = 1 - t
+            self._points.append((u ** 3 * x0 + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t ** 3 * x3,
+                                 u ** 3 * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t ** 3 * y3))
+
+    def _closePath(self):
+        if self._points:
+            self.contours.append(self._points)
+        self._points = []
+
+    _endPath = _closePath
+
+
+def uses_cleared_copy(font: FontFile, size: int, ch: str) -> bool:
+    """Whether one letter is rasterised from the font's flag-cleared copy: it is large, its font flags
+    overlaps, and it draws the same without the flag (see FAST_RASTER_SIZE)."""
+    return size >= FAST_RASTER_SIZE and _unflagged_bytes(font) is not None and _overlap_free(font, ch)
 
 
 def glyph_bitmap(font: FontFile, size: int, ch: str, *, exact: bool = False) -> tuple[np.ndarray, int, int]:
@@ -145,44 +221,38 @@ def glyph_bitmap(font: FontFile, size: int, ch: str, *, exact: bool = False) -> 
     tenth of the time Pillow's text path does (it lays the letter out, loads it twice and draws it through an
     image). The flag-cleared copy of the font is used when `uses_cleared_copy` says so and `exact` is not set.
     """
+    return _rasterise(font, size, ch, unflagged=not exact and uses_cleared_copy(font, size, ch))
+
+
+_FT_LOCK = threading.Lock()  # a face's glyph slot is shared state, and FreeType calls release the GIL
+
+
+def _rasterise(font: FontFile, size: int, ch: str, *, unflagged: bool) -> tuple[np.ndarray, int, int]:
     import freetype as ft
 
-    fast = not exact and uses_cleared_copy(font, size, ch)
-    with _FT_LOCK:  # a face's glyph slot is shared state, and FreeType calls release the GIL
-        face = _ft_face(font, max(1, int(size)), fast)
+    with _FT_LOCK:
+        face = _ft_face(font, max(1, int(size)), unflagged)
         face.load_char(ch, ft.FT_LOAD_RENDER | ft.FT_LOAD_NO_BITMAP)
         slot = face.glyph
         bitmap = slot.bitmap._FT_Bitmap
         left, top = int(slot.bitmap_left), -int(slot.bitmap_top)
-        if bitmap.rows and bitmap.width:
-            pitch = abs(bitmap.pitch)
-            rows = np.frombuffer(ctypes.string_at(bitmap.buffer, bitmap.rows * pitch), np.uint8)  # a read-only copy
-            coverage = rows.reshape(bitmap.rows, pitch)[:, :bitmap.width]
-            if bitmap.pitch < 0:  # rows stored bottom-up
-                coverage = coverage[::-1]
-        else:
+        if not (bitmap.rows and bitmap.width):
             coverage = np.zeros((1, 1), np.uint8)
             coverage.flags.writeable = False
-    return coverage, left, top
-
-
-_FT_LOCK = threading.RLock()
+            return coverage, left, top
+        height, width, pitch = bitmap.rows, bitmap.width, bitmap.pitch
+        data = np.frombuffer(ctypes.string_at(bitmap.buffer, height * abs(pitch)), np.uint8)  # a read-only copy
+    coverage = data.reshape(height, abs(pitch))[:, :width]
+    return (coverage[::-1] if pitch < 0 else coverage), left, top  # a negative pitch stores the rows bottom-up
 
 
 @lru_cache(maxsize=32)
 def _ft_face(font: FontFile, size: int, unflagged: bool):
     import freetype as ft
 
-    source = io.BytesIO(_unflagged_bytes(font)) if unflagged else font.path
-    face = ft.Face(source, index=font.index)
+    face = ft.Face(io.BytesIO(_unflagged_bytes(font)) if unflagged else font.path, index=font.index)
     face.set_pixel_sizes(0, size)
     return face
-
-
-def uses_cleared_copy(font: FontFile, size: int, ch: str) -> bool:
-    """Whether one letter is rasterised from the font's flag-cleared copy: it is large, its font flags
-    overlaps, and it draws the same without the flag (see FAST_RASTER_SIZE)."""
-    return size >= FAST_RASTER_SIZE and _unflagged_bytes(font) is not None and _overlap_free(font, ch)
 
 
 @lru_cache(maxsize=1)
