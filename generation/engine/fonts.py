@@ -22,8 +22,17 @@ from .presets import FontRef
 SYSTEM_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 # Tried first, in this order, when the genre's font lacks a glyph; same look as most covers.
 _PREFERRED_FALLBACKS = {
-    "sans": ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "NotoSans-Bold.ttf", "NotoSans-Regular.ttf"),
-    "serif": ("DejaVuSerif-Bold.ttf", "DejaVuSerif.ttf", "NotoSerif-Bold.ttf", "NotoSerif-Regular.ttf"),
+    # Noto of the primary face's weight and style first: it covers Latin, Greek and Cyrillic in one face, and
+    # its CJK, Arabic, Hebrew and Devanagari families share its design, so a line in any of those scripts is
+    # set in one matching face (choose_font never mixes faces on a line). DejaVu only as the last resort.
+    "sans": ("NotoSans-Bold.ttf", "NotoSansCJK-Bold.ttc", "NotoSansArabic-Bold.ttf", "NotoSansHebrew-Bold.ttf",
+             "NotoSansDevanagari-Bold.ttf", "DejaVuSans-Bold.ttf"),
+    "sans-regular": ("NotoSans-Regular.ttf", "NotoSansCJK-Regular.ttc", "NotoSansArabic-Regular.ttf",
+                     "NotoSansHebrew-Regular.ttf", "NotoSansDevanagari-Regular.ttf", "DejaVuSans.ttf"),
+    "serif": ("NotoSerif-Bold.ttf", "NotoSerifCJK-Bold.ttc", "NotoNaskhArabic-Bold.ttf", "NotoSerifHebrew-Bold.ttf",
+              "NotoSerifDevanagari-Bold.ttf", "DejaVuSerif-Bold.ttf"),
+    "serif-regular": ("NotoSerif-Regular.ttf", "NotoSerifCJK-Regular.ttc", "NotoNaskhArabic-Regular.ttf",
+                      "NotoSerifHebrew-Regular.ttf", "NotoSerifDevanagari-Regular.ttf", "DejaVuSerif.ttf"),
 }
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
@@ -40,7 +49,12 @@ class FontFile:
 
 @lru_cache(maxsize=64)
 def package_font(ref: FontRef) -> FontFile:
-    """Path of a font shipped inside a PyPI font package, located through importlib."""
+    """The font file of a reference: its Debian font when installed (SYSTEM_FONT_DIRS), else the file shipped
+    inside its PyPI font package, located through importlib."""
+    if ref.system:
+        for folder in SYSTEM_FONT_DIRS:
+            if (folder / ref.system).is_file():
+                return FontFile(str(folder / ref.system))
     spec = importlib.util.find_spec(ref.package)
     if spec is None or not spec.submodule_search_locations:
         install = ref.package.replace("_", "-")
@@ -279,9 +293,12 @@ def system_fonts() -> tuple[FontFile, ...]:
 
 
 def _fallback_chain(style: str) -> list[FontFile]:
-    names = _PREFERRED_FALLBACKS.get(style, ()) + _PREFERRED_FALLBACKS["sans"]
-    by_name = {Path(f.path).name: f for f in system_fonts()}
-    chain = [by_name[n] for n in names if n in by_name]
+    base = style.split("-")[0]
+    names = _PREFERRED_FALLBACKS.get(style, ()) + _PREFERRED_FALLBACKS.get(base, ()) + _PREFERRED_FALLBACKS["sans"]
+    by_name: dict[str, FontFile] = {}
+    for face in system_fonts():
+        by_name.setdefault(Path(face.path).name, face)  # a collection's first face
+    chain = list(dict.fromkeys(by_name[n] for n in names if n in by_name))
     chain.extend(f for f in system_fonts() if f not in chain)
     return chain
 

@@ -147,24 +147,29 @@ def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int
 
 def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list[np.ndarray],
             placement: Placement | None, side: int | None = None,
-            ground: tuple[np.ndarray, float] | None = None) -> tuple[TextResult, dict]:
+            ground: tuple[np.ndarray, float] | None = None, *, zone: Zone | None = None,
+            roles: list[Role] | None = None, backdrop=None, scrim: bool = True) -> tuple[TextResult, dict]:
     """Fit the text, pick its colour and lay any scrim on `rgb` (in place); the lines are drawn by `draw_text`.
 
     `side` is the cover's size: the layout is in cover pixels. `rgb` may be a smaller working canvas
     (the cover before its final upscale): the scrim is soft, so it is laid there and scaled with it.
     `ground` (colour, strength): a block set at the bottom over a cut-out subject sits on the ground
     colour, the body dissolving into it under the letters, instead of on the subject's clothes.
+    `zone` and `roles` (an art-directed composition's) replace the variant's own; `backdrop(rgb, lines, scale)`
+    lays what the layout puts under the letters (a box, a band) before their colour is chosen.
     """
     side = side or rgb.shape[0]
     scale = rgb.shape[0] / side
-    zone = text_zone(spec, preset, side, placement)
-    lines = layout_text(roles_for(spec, preset), preset.fonts, side, zone)
+    zone = zone or text_zone(spec, preset, side, placement)
+    lines = layout_text(roles or roles_for(spec, preset), preset.fonts, side, zone)
     visible = [line for line in lines if line.display.strip()]
+    if backdrop is not None and visible:
+        backdrop(rgb, visible, scale)
     if ground is not None and visible and zone.anchor == "bottom":
         top = min(line.box[1] for line in visible)
         block = max(line.box[3] for line in visible) - top
         fade_rows(rgb, ground[0], ground[1], start=(top - side * 0.16) * scale, full=(top + block * 0.35) * scale)
-    if preset.scene in LINE_ART and visible:
+    if preset.scene in LINE_ART and visible and roles is None:  # the old scenes' gold rules (art layouts have none)
         # A crisp photo keeps its pixels; the text-forward wash is soft by design and may be filtered.
         crisp = placement is not None and placement.shape != "wash"
         clear_lines(rgb, visible, side, LINE_ART[preset.scene], keep=placement.box if crisp else None)
@@ -181,7 +186,7 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
     colour, before = choose_colour(candidates, samples) if visible else (ink, 21.0)
     text_lum = float(relative_luminance(np.array(colour)))
     strength_total = 0.0
-    for _ in range(2):  # a second pass when the soft edge of the first scrim left a line short
+    for _ in range(2 if scrim else 0):  # a second pass when the soft edge of the first scrim left a line short
         strength = scrim_strength(text_lum, samples) if visible else 0.0
         if strength <= 0.02:
             break

@@ -22,9 +22,14 @@ from .scenes.motifs import apply_motifs, motifs_for
 from .spec import CoverSpec, RenderResult, parse_hex
 from .steer import steer_palette, words_of
 from .typeset import TextResult
+from .art.compositions import Composition, choose
+from .art.direct import Picture, picture, roles as art_roles, stamp_backdrop, text_zone as art_zone, usable_side
+from .art.prepare import PreparedPhoto, prepare_photo
+from .art.textures import draw as draw_texture
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 LATE_SUBJECTS = True  # small cut-outs laid on the full-size cover (False: composited on the working canvas)
+PNG_GRAIN = 0.6  # share of the genre's grain a PNG cover gets
 FULL_WORK = 0.75  # a working side past this share of the cover's is not worth an upscale: work at full size
 
 
@@ -43,6 +48,9 @@ class Canvas:
     placement: composite.Placement | None = None  # in cover pixels
     text: TextResult | None = None
     motifs: tuple[str, ...] = ()  # scene layers the caller's words ask for (see scenes.motifs)
+    prepared: PreparedPhoto | None = None  # the task's photo, prepared once (art/prepare.py)
+    art: Composition | None = None  # the composition chosen from the genre's library
+    picture: Picture | None = None  # what an art-directed layout drew (None: the scene and cut-out stages did)
     late: tuple | None = None  # a small cut-out laid on the full-size cover (see paste_late)
     data: bytes = b""
     measurements: dict = field(default_factory=dict)
@@ -104,112 +112,80 @@ SUBJECT_STYLES: dict[str, SubjectStyle] = {
     "classical": SubjectStyle(crop="bust", rim=0.15, shadow=0.3, ground=0.15, exposure=0.15),
 }
 DEFAULT_SUBJECT_STYLE = SubjectStyle()
-PERSON_COVERAGE = 0.3  # no face found, but the selfie model calls this much of the photo a person
-
-
-_PHOTO_CACHE = TaskCache(2)
-
-
-def photo_array(image) -> tuple[np.ndarray, float]:
-    """The photo's RGB pixels as a read-only array and their sharpness, kept for the other variants of the
-    task (the copy out of Pillow and the measurement cost tens of milliseconds on a phone photo)."""
-    key = (id(image), image.size)
-    hit = _PHOTO_CACHE.get(key, image)
-    if hit is None:
-        array = np.asarray(image.convert("RGB"))
-        array.flags.writeable = False
-        h, w = array.shape[:2]
-        grey = cv2.cvtColor(composite.reduce_to(array, (512, max(1, round(512 * h / w)))), cv2.COLOR_RGB2GRAY)
-        hit = (array, round(float(cv2.Laplacian(grey, cv2.CV_32F).var()), 1))
-        _PHOTO_CACHE.put(key, hit, image)
-    return hit
-
-
 def load(c: Canvas) -> None:
-    """The photo as an array, plus what later stages may adapt to (size, sharpness)."""
-    if c.spec.photo is None:
+    """The prepared photo's pixels, plus what later stages may adapt to (size, sharpness)."""
+    p = c.prepared
+    if p is None:
         return
-    c.photo, sharpness = photo_array(c.spec.photo)
+    c.photo = p.pixels
     h, w = c.photo.shape[:2]
-    c.measurements["photo"] = {"width": w, "height": h,
-                               "source_size": list(c.spec.photo.info.get("source_size", (w, h))),
-                               "sharpness": sharpness}
-
-
-@dataclass
-class Segmentation:
-    face: tuple[float, float, float, float] | None  # fractions of the photo
-    face_px: tuple[float, float, float, float] | None
-    face_source: str
-    alpha: np.ndarray | None  # uint8 at photo resolution, only when the photo has a person
-    coverage: float
-    ms: float
-    subject: composite.Subject | None = None  # the cut-out found in `alpha` (its box, face, whether the frame cuts it)
-
-
-# The 3-4 variants of a task share one photo object: its segmentation is computed once.
-_SEGMENT_CACHE = TaskCache(8)
-
-
-def _find_face(photo: np.ndarray, model_dir: str | None, backend: str) -> tuple[tuple | None, str]:
-    """The largest face as pixel box (BlazeFace). Without its model only the `none` backend goes on, faceless."""
-    from .segmentation import ModelNotFoundError, find_faces
-
-    try:
-        faces = find_faces(photo, model_dir)
-    except ModelNotFoundError:
-        if backend != "none":
-            raise
-        return None, "unavailable"
-    if not faces:
-        return None, "blazeface"
-    return max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1])), "blazeface"
-
-
-def segment_photo(image, photo: np.ndarray, backend: str, model_dir: str | None) -> Segmentation:
-    """Face and person mask of one photo (cached per photo object and backend)."""
-    key = (id(image), image.size, backend, model_dir)
-    hit = _SEGMENT_CACHE.get(key, image)
-    if hit is not None:
-        return hit
-    from .segmentation import get_segmenter
-
-    t0 = time.perf_counter()
-    face_px, source = _find_face(photo, model_dir, backend)
-    h, w = photo.shape[:2]
-    face = (face_px[0] / w, face_px[1] / h, face_px[2] / w, face_px[3] / h) if face_px else None
-    alpha, coverage = None, 0.0
-    if backend != "none":
-        segmenter = get_segmenter(backend, model_dir)
-        if face_px is None and hasattr(segmenter, "low_res"):
-            # Cheap look first: only refine a full mask when the model sees a person.
-            coverage = float((segmenter.low_res(photo) > 0.5).mean())
-            if coverage >= PERSON_COVERAGE:
-                alpha = segmenter.mask(photo)
-        else:
-            alpha = segmenter.mask(photo)
-        if alpha is not None:
-            coverage = float((alpha > 127).mean())
-            if coverage < (0.02 if face_px is not None else PERSON_COVERAGE):
-                alpha = None
-    subject = composite.subject_from_mask(alpha, face_px, photo) if alpha is not None else None
-    result = Segmentation(face, face_px, source, alpha, round(coverage, 4),
-                          round((time.perf_counter() - t0) * 1000, 1), subject)
-    _SEGMENT_CACHE.put(key, result, image)
-    return result
+    c.measurements["photo"] = {"width": w, "height": h, "source_size": list(p.source_size),
+                               "sharpness": p.sharpness}
 
 
 def segment(c: Canvas) -> None:
-    """Find the face (so crops and text keep clear of it) and cut the person out when there is one."""
-    if c.photo is None:
+    """The faces and the person of the prepared photo, and the gate's verdict on cutting the person out."""
+    p = c.prepared
+    if p is None:
         return
-    seg = segment_photo(c.spec.photo, c.photo, c.spec.segmentation, c.spec.model_dir)
-    c.face = seg.face
-    c.subject = seg.subject
+    h, w = p.pixels.shape[:2]
+    c.face = (p.face[0] / w, p.face[1] / h, p.face[2] / w, p.face[3] / h) if p.face else None
+    c.subject = p.subject
     c.measurements["face"] = [round(v, 4) for v in c.face] if c.face else None
-    c.measurements["segmentation"] = {"backend": c.spec.segmentation, "face_source": seg.face_source,
-                                      "person": c.subject is not None, "coverage": seg.coverage,
-                                      "compute_ms": seg.ms}
+    c.measurements["faces"] = len(p.faces)
+    c.measurements["segmentation"] = {"backend": c.spec.segmentation, "face_source": p.face_source,
+                                      "person": c.subject is not None, "coverage": p.coverage,
+                                      "compute_ms": p.ms}
+    c.measurements["mask_gate"] = {"passed": p.gate.passed, "reasons": list(p.gate.reasons), **p.gate.values}
+
+
+def compose(c: Canvas) -> None:
+    """Choose the cover's composition from the genre's library (seed and photo geometry) and draw its picture.
+
+    A cut-out layout ("figure") goes through the scene and cut-out stages and only when the mask gate passed;
+    every other layout is drawn here, photo first, at the working size."""
+    p = c.prepared
+    c.art = choose(c.spec.genre, c.spec.variant, c.spec.seed, usable_side(p), c.side,
+                   cutout=p is not None and p.gate.passed and p.subject is not None)
+    c.measurements["composition"] = {"layout": c.art.layout.name}
+    override = None
+    if c.spec.background_backend == "diffusion":
+        override = diffusion_scene(c, -(-c.side // 3))
+    if c.art.layout.photo == "cutout":
+        figure(c, override)
+        return
+    pic = picture(p, c.art, c.palette, c.rng("art"), c.side, override, motifs=c.motifs and _motif_layer(c))
+    c.rgb, c.work, c.placement, c.picture = pic.rgb, pic.rgb.shape[0], pic.placement, pic
+    c.measurements["composition"].update(pic.measurements)
+    if pic.placement is not None:
+        c.measurements["subject"] = {"box": list(pic.placement.box), "shape": pic.placement.shape,
+                                     "face_box": list(pic.placement.face) if pic.placement.face else None}
+    else:
+        c.measurements["subject"] = None
+
+
+def _motif_layer(c: Canvas):
+    """The caller's words' motifs (rain, snow, fire, stars) laid on a scene, in place."""
+    def lay(scene: np.ndarray) -> None:
+        apply_motifs(scene, c.motifs, c.rng("motifs"), c.palette)
+        np.clip(scene, 0.0, 1.0, out=scene)
+    return lay
+
+
+def figure(c: Canvas, override: np.ndarray | None) -> None:
+    """The cut-out layout: the gated person set small on the composition's scene (the cut-out stages)."""
+    n = max(500, c.side // 4)
+    if override is not None:
+        scene = np.ascontiguousarray(cv2.resize(override, (n, n), interpolation=cv2.INTER_AREA), np.float32)
+    else:
+        scene = draw_texture(c.art.scene, c.rng("scene"), n, c.palette)
+    if c.motifs:
+        _motif_layer(c)(scene)
+    c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
+    c.measurements["composition"].update({"photo": "cutout", "scene": c.art.scene})
+    c.measurements["scene"] = {"name": c.art.scene, "work_size": n}
+    place_subject(c)
+    grade(c)
 
 
 def scene_intensity(c: Canvas) -> float:
@@ -524,7 +500,13 @@ def layout(c: Canvas) -> None:
     ground = None
     if c.spec.variant in ("artist", "free") and c.placement is not None and c.placement.shape == "cutout":
         ground = (c.palette[0], 0.82)
-    text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground)
+    art = {}
+    if c.picture is not None:
+        zone = art_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.rng("type"))
+        art = {"zone": zone, "roles": art_roles(c.art, c.spec, c.preset.fonts)}
+        if c.art.layout.text == "stamp":
+            art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
+    text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground, **art)
     c.text = text
     c.measurements.update(details)
     c.measurements["text_boxes"] = [list(line.box) for line in text.lines if line.display.strip()]
@@ -547,7 +529,10 @@ def upscale(c: Canvas) -> None:
         c.rgb = _upscale(c.rgb, c.side)
     if c.late is not None:
         paste_late(c)
-    if c.spec.output_format == "jpeg" and c.preset.grade.grain > 0:
+    if c.picture is not None:  # film grain on every format (PNG a little finer: grain is what makes PNGs big)
+        amount = c.art.direction.grain * (1.0 if c.spec.output_format == "jpeg" else PNG_GRAIN)
+        apply_grain(c.rgb, amount, in_place=True)
+    elif c.spec.output_format == "jpeg" and c.preset.grade.grain > 0:
         apply_grain(c.rgb, c.preset.grade.grain, in_place=True)
 
 
@@ -567,15 +552,20 @@ def export(c: Canvas) -> None:
         c.rgb = None  # the file holds smoothed pixels: let QA decode them rather than trust ours
 
 
-STAGES = (("load", load), ("segment", segment), ("background", background), ("composite", place_subject),
-          ("grade", grade), ("layout", layout), ("upscale", upscale), ("typeset", typeset), ("export", export))
+STAGES = (("load", load), ("segment", segment), ("compose", compose), ("layout", layout), ("upscale", upscale),
+          ("typeset", typeset), ("export", export))
 
 
-def render(spec: CoverSpec) -> RenderResult:
-    """Render one cover: the same spec always gives the same bytes."""
+def render(spec: CoverSpec, photo: PreparedPhoto | None = None) -> RenderResult:
+    """Render one cover: the same spec and photo always give the same bytes.
+
+    `photo` is the task's photo prepared once by `prepare_photo` and shared by its variants; without it the
+    spec's own photo (if any) is prepared for this cover alone."""
     preset = GENRES[spec.genre]
     palette, matched = spec_palette(spec, preset)
-    canvas = Canvas(spec, preset, palette, spec.size)
+    if photo is None and spec.photo is not None:
+        photo = prepare_photo(spec.photo, segmentation=spec.segmentation, model_dir=spec.model_dir)
+    canvas = Canvas(spec, preset, palette, spec.size, prepared=photo)
     if matched:
         canvas.measurements["steered_by"] = matched
     canvas.motifs = motifs_for(set().union(*(words_of(t) for t in (spec.mood, spec.style, spec.style_tags,

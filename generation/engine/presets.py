@@ -17,7 +17,10 @@ class FontRef:
 
     package: str
     filename: str
-    fallback: str = "sans"  # which system family to try first for missing glyphs: "sans" or "serif"
+    fallback: str = "sans"  # the script fallbacks' family: "sans", "serif", "sans-regular" or "serif-regular"
+    # A Debian font (path under /usr/share/fonts) used instead of the package's file when installed: the genre
+    # faces with the most character (Bebas Neue, Blankenburg, Courier Prime...) ship in Debian, not on PyPI.
+    system: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Typography:
     primary: FontRef
     secondary: FontRef
     caps: bool = False  # display the texts upper-cased (the metadata itself is never altered)
+    secondary_caps: bool | None = None  # the secondary face's own rule (None: as `caps`)
     tracking: float = 0.0  # extra letter spacing as a fraction of the font size
     align: str = "center"  # "left" or "center"
 
@@ -58,6 +62,24 @@ MANROPE_BOLD = FontRef("font_manrope", "Manrope-Bold.ttf")
 MANROPE_MEDIUM = FontRef("font_manrope", "Manrope-Medium.ttf")
 MANROPE_REGULAR = FontRef("font_manrope", "Manrope-Regular.ttf")
 MANROPE_SEMIBOLD = FontRef("font_manrope", "Manrope-SemiBold.ttf")
+# Faces with a genre's voice, from Debian's fonts-* packages (OFL); each names the PyPI face used where the
+# Debian package is not installed (README: Fonts).
+BEBAS = FontRef("font_fjallaone", "FjallaOne-Regular.ttf", system="opentype/bebas-neue/BebasNeue-Bold.otf")
+BLACKLETTER = FontRef("font_fjallaone", "FjallaOne-Regular.ttf", "serif",
+                      system="truetype/blankenburg/Blankenburg_UNZ1A.ttf")
+TYPEWRITER = FontRef("font_manrope", "Manrope-Bold.ttf", "serif",
+                     system="opentype/courier-prime/Courier Prime Bold.otf")
+TYPEWRITER_REGULAR = FontRef("font_manrope", "Manrope-Medium.ttf", "serif-regular",
+                             system="opentype/courier-prime/Courier Prime.otf")
+SPARTAN_BLACK = FontRef("font_rhd", "RedHatDisplay-Black.ttf",
+                        system="opentype/league-spartan/LeagueSpartan-Black.otf")
+SPARTAN_MEDIUM = FontRef("font_rhd", "RedHatDisplay-Medium.ttf", "sans-regular",
+                         system="opentype/league-spartan/LeagueSpartan-Medium.otf")
+GARAMOND = FontRef("font_source_serif_pro", "SourceSerifPro-Regular.ttf", "serif-regular",
+                   system="opentype/ebgaramond/EBGaramond12-Regular.otf")
+GARAMOND_ITALIC = FontRef("font_source_serif_pro", "SourceSerifPro-It.ttf", "serif-regular",
+                          system="opentype/ebgaramond/EBGaramond12-Italic.otf")
+HAND = FontRef("font_amatic_sc", "AmaticSC-Bold.ttf")
 
 
 @dataclass(frozen=True)
@@ -79,7 +101,7 @@ GENRES: dict[str, GenrePreset] = {
             "hiphop", "Hip-Hop",
             ("#06070d", "#1a2340", "#ff8a2a", "#ffd27a", "#f6f1e7"),
             "urban_night",
-            Typography(FJALLA, FJALLA, caps=True, tracking=0.035, align="left"),
+            Typography(BEBAS, FJALLA, caps=True, tracking=0.02, align="left"),
             Grade(black=0.07, contrast=0.35, saturation=1.05, warmth=0.02, shadow_tint="#0b1a3a",
                   highlight_tint="#ffd9a0", split=0.12, vignette=0.35, grain=3.0),
             ("hip hop", "rap", "trap", "drill", "grime", "boom bap", "gangsta rap", "urban", "hiphop rap"),
@@ -88,7 +110,7 @@ GENRES: dict[str, GenrePreset] = {
             "edm", "Electronic",
             ("#05020d", "#2a0b5e", "#ff2e88", "#1ee3ff", "#ffffff"),
             "neon_grid",
-            Typography(FJALLA, FJALLA, caps=True, tracking=0.08, align="center"),
+            Typography(SPARTAN_BLACK, SPARTAN_MEDIUM, caps=True, tracking=0.06, align="center"),
             Grade(black=0.04, contrast=0.25, saturation=1.3, shadow_tint="#1a0033", highlight_tint="#ffe0f5",
                   split=0.08, vignette=0.3),
             ("electronic", "electro", "house", "techno", "trance", "synthwave", "dance", "dubstep",
@@ -98,7 +120,7 @@ GENRES: dict[str, GenrePreset] = {
             "rnb", "R&B / Soul",
             ("#2a0f14", "#8a3b44", "#f2a65a", "#ffd9a8", "#fff5e8"),
             "warm_glow",
-            Typography(SERIF_SEMIBOLD, SERIF_ITALIC, caps=False, tracking=-0.005, align="center"),
+            Typography(GARAMOND, GARAMOND_ITALIC, caps=False, tracking=-0.005, align="center"),
             Grade(fade=0.05, contrast=0.15, saturation=1.05, warmth=0.06, shadow_tint="#3a1020",
                   highlight_tint="#ffe2b0", split=0.15, vignette=0.3, grain=2.0),
             ("r&b", "rnb", "r and b", "rhythm and blues", "soul", "neo soul", "neosoul", "funk", "gospel",
@@ -108,7 +130,7 @@ GENRES: dict[str, GenrePreset] = {
             "indie", "Indie / Folk",
             ("#2b2420", "#6f8c8f", "#e8a25b", "#f3dcb4", "#fff8ec"),
             "film_sky",
-            Typography(SERIF_SEMIBOLD, SERIF_ITALIC, caps=False, tracking=0.0, align="center"),
+            Typography(HAND, SERIF_ITALIC, caps=True, secondary_caps=False, tracking=0.02, align="center"),
             Grade(fade=0.09, contrast=0.1, saturation=0.9, warmth=0.05, shadow_tint="#2a3a40",
                   highlight_tint="#ffe6c0", split=0.12, vignette=0.2, grain=3.5),
             ("indie rock", "indie folk", "alternative", "alt", "folk", "country", "acoustic",
@@ -130,7 +152,7 @@ GENRES: dict[str, GenrePreset] = {
             "metal", "Metal",
             ("#040404", "#1c1c22", "#9c1010", "#c9c9cf", "#ececf0"),
             "stage",
-            Typography(FJALLA, FJALLA, caps=True, tracking=0.07, align="center"),
+            Typography(BLACKLETTER, FJALLA, caps=False, secondary_caps=True, tracking=0.0, align="center"),
             Grade(black=0.09, contrast=0.4, saturation=0.75, shadow_tint="#0a0a10", highlight_tint="#e8e8f0",
                   split=0.05, vignette=0.5, grain=4.0),
             ("heavy metal", "death metal", "black metal", "thrash", "doom", "metalcore", "hardcore", "sludge",
@@ -172,7 +194,7 @@ GENRES: dict[str, GenrePreset] = {
             "lofi", "Lo-fi",
             ("#1c1730", "#5b4b8a", "#f29e9e", "#ffd6a5", "#fff6ea"),
             "film_sky",
-            Typography(MANROPE_BOLD, MANROPE_MEDIUM, caps=False, tracking=-0.01, align="left"),
+            Typography(TYPEWRITER, TYPEWRITER_REGULAR, caps=False, tracking=0.0, align="left"),
             Grade(fade=0.12, contrast=0.0, saturation=0.85, warmth=0.03, shadow_tint="#2a2050",
                   highlight_tint="#ffe0c8", split=0.15, vignette=0.25, grain=5.0),
             ("lo fi", "lofi hip hop", "chillhop", "chill", "bedroom pop", "study beats", "jazzhop",
@@ -183,7 +205,7 @@ GENRES: dict[str, GenrePreset] = {
             "classical", "Classical",
             ("#f3ede2", "#d8cbb3", "#8c6d3f", "#2b2622", "#1d1a17"),
             "paper",
-            Typography(SERIF_REGULAR, SERIF_ITALIC, caps=True, tracking=0.12, align="center"),
+            Typography(GARAMOND, GARAMOND_ITALIC, caps=True, secondary_caps=False, tracking=0.12, align="center"),
             Grade(fade=0.02, contrast=0.05, saturation=0.85, warmth=0.02, split=0.0, vignette=0.12,
                   grain=2.0),
             ("orchestral", "orchestra", "opera", "baroque", "chamber", "chamber music", "symphony", "piano",

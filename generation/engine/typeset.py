@@ -35,6 +35,7 @@ class Role:
     cap: float  # target cap height, fraction of the side
     max_lines: int
     font: FontRef
+    caps: bool | None = None  # None: the typography's rule for this role's face (see role_caps)
 
 
 @dataclass
@@ -64,7 +65,9 @@ class Zone:
     top: int
     bottom: int
     anchor: str  # "bottom", "top" or "center"
-    align: str = "center"
+    align: str = "center"  # "left", "center" or "right"
+    left: int | None = None  # columns the block may use (None: the margins)
+    right: int | None = None
 
 
 @dataclass
@@ -153,20 +156,49 @@ def _display(text: str, caps: bool) -> str:
     return text.upper() if caps else text
 
 
+def deliberate_lowercase(text: str) -> bool:
+    """All-lowercase metadata ("billie", "dvsn") is the artist's choice: an all-caps face must not undo it."""
+    letters = [ch for ch in text if ch.isalpha() and ch.lower() != ch.upper()]
+    return bool(letters) and all(ch.islower() for ch in letters)
+
+
+def role_caps(role: Role, typo: Typography) -> bool:
+    """Whether a role is drawn upper-cased: its own setting, else its face's rule, never over lowercase."""
+    if role.caps is not None:
+        return role.caps
+    caps = typo.caps if role.font == typo.primary or typo.secondary_caps is None else typo.secondary_caps
+    return caps and not deliberate_lowercase(role.text)
+
+
+SEPARATORS = frozenset("·•|/–—-&+:,×~*")
+# A break reads best after a separator or a colon, or before an opening bracket: "Title (feat. X)".
+_GOOD_BREAK = 0.85
+
+
 def _splits(text: str, count: int) -> list[list[str]]:
-    """Every way to cut the text into `count` lines at spaces (never inside a word)."""
+    """Every way to cut the text into `count` lines at spaces (never inside a word), where no line starts with
+    a separator ("· RICCARDO MUTI"): a separator ends the line before it instead."""
     spaces = [i for i, ch in enumerate(text) if ch == " " and text[:i].strip() and text[i + 1:].strip()]
     options = []
     for cut in combinations(spaces, count - 1):
         bounds = [-1, *cut, len(text)]
         parts = [text[bounds[i] + 1:bounds[i + 1]].strip() for i in range(count)]
-        if all(parts):
+        if all(parts) and not any(part[0] in SEPARATORS for part in parts[1:]):
             options.append(parts)
     return options
 
 
+def break_quality(parts: list[str]) -> float:
+    """A weight under 1 for line breaks that follow the phrase (after a separator or colon, before a bracket)."""
+    weight = 1.0
+    for first, second in zip(parts, parts[1:], strict=False):
+        if first[-1] in SEPARATORS or second[0] in "([{":
+            weight *= _GOOD_BREAK
+    return weight
+
+
 def _make_line(role: Role, text: str, typo: Typography, size: int) -> Line:
-    choice = choose_font(_display(text, typo.caps), role.font)
+    choice = choose_font(_display(text, role_caps(role, typo)), role.font)
     tracking = typo.tracking * size if _simple_script(choice.drawn) else 0.0
     ink = measure(choice.drawn, choice.font, size, tracking)
     return Line(role.name, text, choice.drawn, choice.font, size, tracking, ink,
@@ -221,7 +253,7 @@ def _largest_fitting(role: Role, parts: list[str], typo: Typography, width: int,
 
 def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float = 1.0) -> list[Line]:
     """Lines for one role: the fewest lines that reach ~85% of the target cap height, balanced by width."""
-    probe = choose_font(_display(role.text, typo.caps), role.font)
+    probe = choose_font(_display(role.text, role_caps(role, typo)), role.font)
     ceiling = max(6, round(role.cap * scale * side / cap_height_ratio(probe.font)))
     best: tuple[int, list[str]] | None = None
     for count in range(1, role.max_lines + 1):
@@ -233,7 +265,7 @@ def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float =
         def widest(parts: list[str], reference: int = reference) -> int:
             return max(_ink_width(_make_line(role, p, typo, reference)) for p in parts)
 
-        parts = min(options, key=widest)
+        parts = min(options, key=lambda p: widest(p) * break_quality(p))
         size = _largest_fitting(role, parts, typo, width, ceiling)
         if best is None or size > best[0] * 1.15:
             best = (size, parts)
@@ -269,7 +301,9 @@ def layout_text(roles: list[Role], typo: Typography, side: int, zone: Zone) -> l
     1/HIERARCHY of its real cap height, so a long title squeezed by the margins never ends up
     smaller than the line meant to be secondary.
     """
-    width = round(side * (1 - 2 * MARGIN))
+    left_edge = round(side * MARGIN) if zone.left is None else zone.left
+    right_edge = side - round(side * MARGIN) if zone.right is None else zone.right
+    width = right_edge - left_edge
     dominant = max(roles, key=lambda r: r.cap)
     scale = 1.0
     for _ in range(6):
@@ -293,11 +327,15 @@ def layout_text(roles: list[Role], typo: Typography, side: int, zone: Zone) -> l
         top = zone.top
     else:
         top = max(zone.top, (zone.top + zone.bottom - height) // 2)
-    left_edge = round(side * MARGIN)
     for line, offset in zip(lines, offsets, strict=True):
         line.baseline = top + offset
         ink_w = line.ink[2] - line.ink[0]
-        start = left_edge if zone.align == "left" else (side - ink_w) // 2
+        if zone.align == "left":
+            start = left_edge
+        elif zone.align == "right":
+            start = right_edge - ink_w
+        else:
+            start = (left_edge + right_edge - ink_w) // 2
         line.x = start - line.ink[0]
     return lines
 

@@ -1,0 +1,159 @@
+"""The composition library as data: layouts per variant, and each genre's art direction.
+
+A cover is a layout (where the photo, the scene and the type go) with the genre's treatment of the photo, a
+scene family, the way the photo's own background is transformed and the film look. The seed picks among them
+and the photo's geometry rules out what it cannot hold (a 480p frame is never blown up full-bleed).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+MAX_ENLARGE = 3.0  # cover pixels per photo pixel the grain can still hide; past it the photo is shown smaller
+MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share of the side
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    photo: str  # "full", "band", "panel", "ghost", "texture", "cutout" or "none"
+    text: str  # "bottom", "top", "band", "stamp", "corner", "poster", "below" or "stack"
+    share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
+    face_share: float = 0.2  # the face cluster's height in the crop
+    eye_y: float = 0.36
+    # Cap height (share of the side) and most lines of each role; the largest is the cover's dominant line.
+    type: dict = field(default_factory=lambda: {"artist": (0.10, 2), "album": (0.042, 3), "feature": (0.03, 2)},
+                       compare=False, hash=False)
+
+
+_FORWARD = {"artist": (0.10, 2), "album": (0.042, 3), "feature": (0.03, 2)}
+_COMPACT = {"artist": (0.08, 2), "album": (0.036, 2), "feature": (0.026, 2)}
+_SMALL = {"artist": (0.07, 2), "album": (0.032, 2), "feature": (0.024, 2)}
+_POSTER = {"artist": (0.06, 2), "album": (0.17, 3), "feature": (0.032, 2)}
+_STACK = {"artist": (0.055, 2), "album": (0.15, 4), "feature": (0.03, 2)}
+
+LAYOUTS: dict[str, tuple[Layout, ...]] = {
+    # The photo dominates; the face is the focal point.
+    "artist": (
+        Layout("full-bottom", "full", "bottom", 1.0, face_share=0.2, eye_y=0.34, type=_FORWARD),
+        Layout("band", "band", "band", 1.0, face_share=0.26, eye_y=0.4, type=_COMPACT),
+        Layout("stamp", "full", "stamp", 1.0, face_share=0.22, eye_y=0.4, type=_COMPACT),
+        Layout("title-top", "full", "top", 1.0, face_share=0.18, eye_y=0.56, type=_FORWARD),
+        Layout("corner", "full", "corner", 1.0, face_share=0.3, eye_y=0.42, type=_SMALL),
+        Layout("panel", "panel", "below", 0.64, face_share=0.26, eye_y=0.4, type=_COMPACT),
+    ),
+    # The atmosphere is the cover; the artist is a ghost, a small figure in a vast scene, or absent.
+    "background": (
+        Layout("ghost", "ghost", "bottom", 1.0, face_share=0.22, eye_y=0.38, type=_COMPACT),
+        Layout("vast", "panel", "top", 0.34, face_share=0.16, eye_y=0.4, type=_COMPACT),
+        Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT),
+        Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.55, type=_COMPACT),
+        # The person cut out and set small on the scene: only when the mask gate passed (art/prepare.py).
+        Layout("figure", "cutout", "auto", 0.34, type=_COMPACT),
+    ),
+    # A typographic poster: the title is the image, the photo absent, a texture or a small panel.
+    "text": (
+        Layout("poster", "none", "poster", 0.0, type=_POSTER),
+        Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
+        Layout("stack", "none", "stack", 0.0, type=_STACK),
+        Layout("poster-panel", "panel", "top", 0.36, face_share=0.24, eye_y=0.4, type=_POSTER),
+    ),
+}
+LAYOUTS["free"] = LAYOUTS["artist"]
+VARIANT_OFFSET = {"artist": 0, "background": 1, "text": 2, "free": 3}  # the free cover of a task differs from the artist one
+
+
+@dataclass(frozen=True)
+class ArtDirection:
+    treatments: tuple[str, ...]  # photo treatments (art/treatments.py)
+    scenes: tuple[str, ...]  # scene families (art/textures.py), at least two
+    background: tuple[str, ...]  # what happens to the photo's own background: depth, dark, wash, desat
+    grain: float = 4.0  # film grain at full size, 8-bit levels (PNG gets 60% of it)
+    halation: float = 0.2
+    leak: float = 0.2
+    dust: float = 0.3
+    vignette: float = 0.3
+    band: int = 2  # the palette role of solid bands and boxes
+
+
+DIRECTIONS: dict[str, ArtDirection] = {
+    "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "halftone", "paper"), ("dark", "depth"),
+                           grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2),
+    "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "bokeh"), ("wash", "dark"),
+                        grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2),
+    "rnb": ArtDirection(("film", "split", "duotone", "natural"), ("leaks", "bokeh", "gradient"), ("depth", "wash"),
+                        grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
+    "indie": ArtDirection(("film", "natural", "mono", "split"), ("paper", "fog", "leaks"), ("depth", "desat"),
+                          grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
+    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("halftone", "paper", "leaks"), ("dark", "desat"),
+                         grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2),
+    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper"), ("dark",),
+                          grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2),
+    "pop": ArtDirection(("natural", "duotone", "cross", "split"), ("gradient", "halftone", "bokeh"), ("wash", "depth"),
+                        grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
+    "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "halftone", "fog"), ("dark", "depth"),
+                         grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2),
+    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient"), ("wash", "desat"),
+                            grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
+    "lofi": ArtDirection(("film", "split", "duotone", "cross"), ("paper", "halftone", "gradient"), ("wash", "depth"),
+                         grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
+    "classical": ArtDirection(("mono", "split", "natural"), ("paper", "fog"), ("desat", "depth"),
+                              grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),
+}
+DEFAULT_DIRECTION = DIRECTIONS["indie"]
+
+
+@dataclass(frozen=True)
+class Composition:
+    layout: Layout
+    treatment: str
+    scene: str
+    background: str
+    direction: ArtDirection
+
+
+def panel_share(layout: Layout, photo_side: float, side: int) -> float:
+    """A panel's share of the side: as designed, or smaller where the photo's resolution cannot fill it."""
+    return min(layout.share, max(MIN_PANEL, photo_side * MAX_ENLARGE / side))
+
+
+def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> float:
+    """The fewest photo pixels across the crop that the layout may enlarge to its size on the cover."""
+    return (layout.share if share is None else share) * side / MAX_ENLARGE
+
+
+def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = False) -> bool:
+    """Whether a photo whose usable crop is `photo_side` px (None: no photo) can fill the layout; a cut-out
+    layout also needs a mask that passed the gate."""
+    if layout.photo == "none":
+        return True
+    if photo_side is None or (layout.photo == "cutout" and not cutout):
+        return False
+    if layout.photo in ("ghost", "texture"):
+        return True  # soft by design: a ghost or a texture holds no detail to lose
+    if layout.photo == "panel":
+        return photo_side >= photo_px_needed(layout, side, min(layout.share, MIN_PANEL))
+    return photo_side >= photo_px_needed(layout, side)
+
+
+def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: int, *,
+           cutout: bool = False) -> Composition:
+    """The composition of one cover: the seed walks the variant's layouts in order (four seeds, four layouts),
+    skipping those the photo cannot hold; treatment, scene and background are picked by further digits."""
+    direction = DIRECTIONS.get(genre, DEFAULT_DIRECTION)
+    layouts = LAYOUTS[variant]
+    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout)]
+    if photo_side is not None:
+        with_photo = [lay for lay in usable if lay.photo != "none"]
+        if variant in ("artist", "free"):  # the artist-forward cover always shows the artist
+            smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
+            usable = with_photo or [smallest]
+    seed = int(seed) % (1 << 62)
+    salt = zlib.crc32(genre.encode())
+    layout = usable[(seed + VARIANT_OFFSET[variant]) % len(usable)]
+    rest = seed // len(usable) + salt
+    treatment = direction.treatments[rest % len(direction.treatments)]
+    scene = direction.scenes[(rest // 7 + seed) % len(direction.scenes)]
+    background = direction.background[(rest // 3) % len(direction.background)]
+    return Composition(layout, treatment, scene, background, direction)

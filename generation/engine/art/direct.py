@@ -1,0 +1,292 @@
+"""Art-directed covers: the composition's picture at working size, and where its type goes.
+
+`picture` draws the photo (cropped around the faces, treated, its background transformed), the scene, the
+bands, panels and ghosts of the layout, and the film look; `text_plan` says which roles are set in which
+zone, and what is laid under the letters. The typesetter, the upscale and the export are the pipeline's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..composite import Placement
+from ..typeset import MARGIN, Role, Zone
+from . import textures, treatments
+from .compositions import Composition, panel_share, photo_px_needed
+from .crop import Crop, face_crop, on_canvas, protected
+from .prepare import PreparedPhoto
+from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, screen, to_uint8
+
+WORK_MAX = 1500  # px: the picture is composed at most this size and upscaled once; letters are drawn at full size
+BAND_SHARE = 0.28  # the solid band's height under a band layout's photo
+PANEL_BORDER = 0.012
+
+
+@dataclass
+class Picture:
+    rgb: np.ndarray  # uint8 RGB at the working side
+    placement: Placement | None  # in cover pixels
+    keep_clear: tuple[int, int, int, int] | None  # the faces with their hair and chin, in cover pixels
+    photo_box: tuple[int, int, int, int] | None  # where the photo lies, in cover pixels
+    measurements: dict
+
+
+def _lum(colour) -> float:
+    return float(np.asarray(colour) @ np.array([0.2126, 0.7152, 0.0722], np.float32))
+
+
+def usable_side(photo: PreparedPhoto | None) -> float | None:
+    if photo is None:
+        return None
+    w, h = photo.size
+    return float(min(w, h))
+
+
+def _scene(comp: Composition, rng, n: int, palette, work: int, override: np.ndarray | None,
+           motifs=None) -> np.ndarray:
+    if override is not None:  # the diffusion backend's picture: the same composition, another scene source
+        scene = np.ascontiguousarray(resize(override, (n, n)), np.float32)
+    else:
+        scene = textures.draw(comp.scene, rng, n, palette)
+    if motifs:
+        motifs(scene)
+    return resize(scene, (work, work))
+
+
+def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, face_x: float = 0.5,
+          share: float | None = None) -> Crop:
+    layout = comp.layout
+    needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "panel") else 0.0
+    return face_crop(photo.size, aspect, photo.cluster(), face_share=layout.face_share, eye_y=layout.eye_y,
+                     face_x=face_x, zoom_limit=needed)
+
+
+def _treated(photo: PreparedPhoto, crop: Crop, size: tuple[int, int], comp: Composition, palette, rng,
+             background: bool = True) -> np.ndarray:
+    x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
+    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), size))
+    out = treatments.TREATMENTS[comp.treatment](region, palette, rng)
+    if background:
+        mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
+        face = None
+        if photo.face is not None:
+            sx, sy = size[0] / (x1 - x0), size[1] / (y1 - y0)
+            f = photo.face
+            face = ((f[0] - x0) * sx, (f[1] - y0) * sy, (f[2] - x0) * sx, (f[3] - y0) * sy)
+        weight = treatments.subject_weight(mask, size, face)
+        out = treatments.transform_background(out, weight, palette, comp.background, 0.85)
+    return out
+
+
+def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None, tuple | None]:
+    face = on_canvas(photo.face, crop, target) if photo.face is not None else None
+    cluster = photo.cluster()
+    keep = on_canvas(protected(cluster), crop, target) if cluster is not None else None
+    return face, keep
+
+
+def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
+    """A solid printed colour with a little paper in it (a band, a box, the poster's ground)."""
+    h, w = size
+    tex = cv2.resize(fbm(rng, (h // 4 + 1, w // 4 + 1), octaves=5, base=6), (w, h)) - 0.5
+    return np.clip(np.asarray(colour, np.float32) + tex[..., None] * 0.05, 0.0, 1.0)
+
+
+def _panel(canvas: np.ndarray, pic: np.ndarray, x0: int, y0: int, border_colour) -> None:
+    """A framed photo on the ground, with a soft shadow under it (in place)."""
+    h, w = pic.shape[:2]
+    n = canvas.shape[0]
+    b = max(2, round(n * PANEL_BORDER))
+    shadow = np.zeros(canvas.shape[:2], np.float32)
+    shadow[max(0, y0 - b + b): min(n, y0 + h + b + b), max(0, x0 - b): min(n, x0 + w + b)] = 1.0
+    shadow = blur(shadow, n * 0.012)
+    canvas *= (1.0 - shadow[..., None] * 0.45)
+    canvas[max(0, y0 - b): y0 + h + b, max(0, x0 - b): x0 + w + b] = border_colour
+    canvas[y0: y0 + h, x0: x0 + w] = pic
+
+
+def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: int,
+            scene_override: np.ndarray | None = None, motifs=None) -> Picture:
+    work = min(side, WORK_MAX)
+    f = side / work
+    layout = comp.layout
+    n_scene = max(500, side // 4)
+    direction = comp.direction
+    placement, keep, photo_box = None, None, None
+    kind = layout.photo if photo is not None else "none"
+    if kind == "full":
+        face_x = 0.5
+        if layout.text == "corner" and photo.face is not None:
+            face_x = 0.58 if (photo.face[0] + photo.face[2]) / 2 > photo.size[0] / 2 else 0.42
+        crop = _crop(photo, comp, 1.0, side, face_x)
+        canvas = _treated(photo, crop, (work, work), comp, palette, rng)
+        face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
+        photo_box = (0, 0, side, side)
+        placement = Placement(photo_box, face, "photo")
+    elif kind == "band":
+        band_h = round(work * BAND_SHARE)
+        crop = _crop(photo, comp, work / (work - band_h), side)
+        canvas = np.empty((work, work, 3), np.float32)
+        canvas[: work - band_h] = _treated(photo, crop, (work, work - band_h), comp, palette, rng)
+        canvas[work - band_h:] = _ground(palette, rng, (band_h, work), palette[direction.band])
+        photo_box = (0, 0, side, round((work - band_h) * f))
+        face, keep = _cover_boxes(photo, crop, photo_box)
+        placement = Placement(photo_box, face, "photo")
+    elif kind == "panel":
+        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs)
+        share = panel_share(layout, usable_side(photo), side)
+        pw = round(work * share)
+        ph = pw if photo.size[0] >= photo.size[1] * 0.95 else round(pw * 1.25)
+        crop = _crop(photo, comp, pw / ph, side, share=share * max(1.0, ph / pw))
+        pic = _treated(photo, crop, (pw, ph), comp, palette, rng)
+        x0 = (work - pw) // 2
+        if layout.text == "below":
+            y0 = round(work * 0.08)
+        else:  # a small figure low in a big scene, the type above
+            y0 = work - round(work * 0.09) - ph
+            if share < 0.4:
+                x0 = round(work * float(rng.choice([0.2, 0.5, 0.8]))) - pw // 2
+        light = palette[3] if _lum(palette[0]) < 0.5 else palette[4]
+        _panel(canvas, pic, x0, y0, np.clip(np.asarray(light) * 0.9 + 0.1, 0, 1))
+        photo_box = tuple(round(v * f) for v in (x0, y0, x0 + pw, y0 + ph))
+        face, keep = _cover_boxes(photo, crop, photo_box)
+        placement = Placement(photo_box, face, "panel")
+    elif kind == "ghost":
+        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs)
+        crop = _crop(photo, comp, 1.0, side)
+        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
+        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
+        value = np.clip((luminance(region) - 0.08) / 0.84, 0.0, 1.0)
+        mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
+        weight = treatments.subject_weight(mask, (work, work), None if mask is not None else (
+            (photo.face[0] - x0) * work / (x1 - x0), (photo.face[1] - y0) * work / (y1 - y0),
+            (photo.face[2] - x0) * work / (x1 - x0), (photo.face[3] - y0) * work / (y1 - y0))
+            if photo.face is not None else None)
+        if _lum(palette[0]) < 0.5:
+            ghost = gradient_map(value, [(0.0, np.zeros(3, np.float32)), (1.0, np.clip(palette[3] * 0.9, 0, 1))])
+            canvas = screen(canvas, ghost * (weight * 0.8)[..., None])
+        else:
+            ghost = gradient_map(value, [(0.0, np.clip(palette[3], 0, 1)), (1.0, np.ones(3, np.float32))])
+            canvas = mix(canvas, canvas * ghost, weight * 0.85)
+        placement = Placement((0, 0, side, side), None, "wash")
+    elif kind == "texture":
+        base = palette[0]
+        canvas = _ground(palette, rng, (work, work), base)
+        crop = _crop(photo, comp, 1.0, side)
+        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
+        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
+        tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
+        if _lum(base) < 0.5:
+            tone = tone  # light dots on a dark ground for the lights
+        else:
+            tone = 1.0 - tone  # dark dots on a light ground for the shadows
+        cell = max(5, work // 95)
+        yy, xx = np.mgrid[0:work, 0:work].astype(np.float32)
+        a = np.deg2rad(30.0)
+        u, v = (xx * np.cos(a) + yy * np.sin(a)) / cell, (-xx * np.sin(a) + yy * np.cos(a)) / cell
+        d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)
+        dots = np.clip((np.sqrt(tone) * 0.6 - d) * cell + 0.5, 0.0, 1.0)
+        ink = palette[2] if abs(_lum(palette[2]) - _lum(base)) > 0.12 else palette[3]
+        canvas = mix(canvas, np.broadcast_to(np.asarray(ink, np.float32), canvas.shape), dots * 0.55)
+        placement = Placement((0, 0, side, side), None, "wash")
+    else:
+        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs)
+    canvas = treatments.halation(canvas, direction.halation)
+    if direction.leak > 0 and rng.random() < 0.6:
+        canvas = treatments.light_leak(canvas, rng, palette, direction.leak)
+    canvas = treatments.dust(canvas, rng, direction.dust)
+    canvas = treatments.vignette(canvas, direction.vignette)
+    measurements = {"layout": layout.name, "photo": kind, "treatment": comp.treatment if kind != "none" else None,
+                    "scene": comp.scene if kind not in ("full", "band") else None, "background": comp.background,
+                    "work_size": work}
+    return Picture(np.ascontiguousarray(to_uint8(canvas)), placement, keep, photo_box, measurements)
+
+
+# -- type -------------------------------------------------------------------------------------------
+
+def roles(comp: Composition, spec, typo) -> list[Role]:
+    """The metadata's roles at the layout's sizes; the dominant one in the genre's primary face."""
+    table = comp.layout.type
+    dominant = max(("artist", "album"), key=lambda r: table[r][0])
+    out = []
+    for name, text in (("artist", spec.artist), ("album", spec.album), ("feature", spec.feature)):
+        if not text or not text.strip():
+            continue
+        cap, lines = table[name]
+        out.append(Role(name, text, cap, lines, typo.primary if name == dominant else typo.secondary))
+    return out
+
+
+def _bottom_limit(side: int, explicit: bool) -> int:
+    from ..advisory import label_box
+
+    bottom = side - round(side * MARGIN)
+    if explicit:
+        bottom = min(bottom, label_box(side)[1] - round(side * 0.03))
+    return bottom
+
+
+def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str, rng) -> Zone:
+    """Where the type of the layout goes, in cover pixels: clear of the faces with their hair and chin."""
+    m, gap = round(side * MARGIN), round(side * 0.035)
+    bottom = _bottom_limit(side, explicit)
+    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "panel") else None
+    text = comp.layout.text
+    if pic.placement is None or comp.layout.photo == "none" and text in ("bottom", "top"):
+        keep = None
+    below_face = (keep[3] + gap) if keep else round(side * 0.55)
+    above_face = (keep[1] - gap) if keep else round(side * 0.45)
+    if text == "band" and pic.photo_box is not None:
+        top = pic.photo_box[3]
+        return Zone(top + round(side * 0.04), min(bottom, side - round(side * 0.05)), "center", align)
+    if text == "below" and pic.photo_box is not None:
+        return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
+    if text == "poster":
+        return Zone(m, bottom, "center", "center")
+    if text == "stack":
+        return Zone(m, bottom, "top", "left")
+    if text == "corner":
+        right = keep is not None and (keep[0] + keep[2]) / 2 < side / 2
+        half = round(side * 0.5)
+        left_x, right_x = (side - m - half, side - m) if right else (m, m + half)
+        if keep is None or keep[1] - gap >= side * 0.22 or not (keep[2] > left_x and keep[0] < right_x):
+            return Zone(m, round(side * 0.4), "top", "right" if right else "left", left_x, right_x)
+        return Zone(round(side * 0.62), bottom, "bottom", "right" if right else "left", left_x, right_x)
+    if text == "stamp":
+        width = round(side * 0.62)
+        if keep is None or side - keep[3] >= keep[1]:
+            return Zone(max(below_face, round(side * 0.6)), bottom, "bottom", "left", m + round(side * 0.03),
+                        m + width)
+        return Zone(m + round(side * 0.03), min(above_face, round(side * 0.4)), "top", "left",
+                    m + round(side * 0.03), m + width)
+    if text == "top":
+        top_zone = Zone(m, min(above_face, round(side * 0.5)), "top", align)
+        if top_zone.bottom - top_zone.top >= side * 0.18:
+            return top_zone
+        return Zone(max(below_face, round(side * 0.5)), bottom, "bottom", align)
+    zone = Zone(max(below_face, round(side * 0.5)), bottom, "bottom", align)
+    if zone.bottom - zone.top >= side * 0.18:
+        return zone
+    return Zone(m, max(m + round(side * 0.18), above_face), "top", align)
+
+
+def stamp_backdrop(colour) -> callable:
+    """A solid box of the layout's colour under the lines (a stamped title), laid before their colour is chosen."""
+    fill = np.clip(np.asarray(colour, np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    def draw(rgb: np.ndarray, lines, scale: float) -> None:
+        cap = max(line.cap_px for line in lines)
+        pad = cap * 0.45
+        x0 = min(line.box[0] for line in lines) - pad
+        y0 = min(line.box[1] for line in lines) - pad
+        x1 = max(line.box[2] for line in lines) + pad
+        y1 = max(line.box[3] for line in lines) + pad
+        n = rgb.shape[0]
+        bx0, by0 = max(0, int(x0 * scale)), max(0, int(y0 * scale))
+        bx1, by1 = min(n, int(np.ceil(x1 * scale))), min(n, int(np.ceil(y1 * scale)))
+        rgb[by0:by1, bx0:bx1] = fill
+
+    return draw

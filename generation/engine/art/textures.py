@@ -1,0 +1,191 @@
+"""Scene families that look made: atmospheres, light, print and generative forms, drawn from (palette, seed).
+
+Every family is a function of (rng, n, palette) returning float RGB 0..1 of n x n, drawn small and upscaled
+by the caller (the grain is added at full size). None draws a vector silhouette: the pictures are fields of
+noise, light and ink, so two seeds give two pictures, not one picture moved.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .raster import blur, fbm, gradient_map, mix, radial, screen, vertical
+
+
+def _ramp(palette, lift: float = 0.0):
+    base, mid, accent, highlight = palette[0], palette[1], palette[2], palette[3]
+    return [(0.0, base), (0.45 + lift, mid), (0.8, accent * 0.85 + mid * 0.15), (1.0, highlight)]
+
+
+def fog(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """Layers of fractal fog lit from one side, darkest where the eye does not go."""
+    cloud = fbm(rng, (n, n), octaves=7, base=int(rng.integers(2, 5)))
+    wisps = fbm(rng, (n, n), octaves=5, base=int(rng.integers(5, 9)))
+    lx, ly = float(rng.uniform(0.15, 0.85)), float(rng.uniform(0.05, 0.45))
+    light = radial((n, n), (lx, ly), float(rng.uniform(0.6, 1.1)))
+    value = np.clip(cloud * 0.55 + wisps * 0.2 + light * 0.45 - 0.12, 0.0, 1.0)
+    value = value ** float(rng.uniform(1.1, 1.6))
+    return gradient_map(value, _ramp(palette))
+
+
+def leaks(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """A dark ground burnt by film light leaks: big warm blooms entering from the edges, with a scorched core."""
+    ground = gradient_map(fbm(rng, (n, n), octaves=5) * 0.35, _ramp(palette))
+    glow = np.zeros((n, n), np.float32)
+    for _ in range(int(rng.integers(2, 4))):
+        edge = int(rng.integers(4))
+        t = float(rng.uniform(0.1, 0.9))
+        cx, cy = [(t, -0.05), (1.05, t), (t, 1.05), (-0.05, t)][edge]
+        glow += radial((n, n), (cx, cy), float(rng.uniform(0.35, 0.75))) * float(rng.uniform(0.5, 1.0))
+    streak = blur(fbm(rng, (n, n), octaves=4, base=2), n * 0.02)
+    glow = np.clip(glow * (0.7 + 0.6 * streak), 0.0, 1.4)
+    warm = palette[2] * 0.7 + np.array([1.0, 0.55, 0.2], np.float32) * 0.3
+    hot = np.clip(warm * 1.25 + 0.15, 0.0, 1.0)
+    layer = gradient_map(np.clip(glow / 1.4, 0.0, 1.0), [(0.0, np.zeros(3, np.float32)), (0.55, warm),
+                                                          (1.0, hot)])
+    return np.clip(screen(ground, layer), 0.0, 1.0)
+
+
+def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """Out-of-focus lights as a lens draws them: aperture-shaped discs, brighter rims, sizes by depth."""
+    ground = gradient_map(fbm(rng, (n, n), octaves=5) * 0.5, _ramp(palette))
+    ground *= vertical((n, n), 0.75, 1.0)[..., None]
+    lights = np.zeros((n, n, 3), np.float32)
+    blades = int(rng.integers(6, 9))
+    colours = [palette[2], palette[3], palette[1] * 0.5 + palette[3] * 0.5]
+    for _ in range(int(rng.integers(28, 60))):
+        depth = float(rng.random())
+        r = n * (0.015 + 0.07 * depth ** 2)
+        cx, cy = rng.uniform(-0.05, 1.05) * n, (rng.beta(2.0, 2.2) * 1.1 - 0.05) * n
+        softness = max(0.6, r * (0.06 + 0.25 * (1 - depth)))
+        pad = int(r + 3 * softness + 2)
+        x0, y0 = int(cx) - pad, int(cy) - pad
+        size = 2 * pad + 1
+        angle = rng.uniform(0, np.pi)
+        points = [(cx - x0 + r * np.cos(angle + k * 2 * np.pi / blades), cy - y0 + r * np.sin(angle + k * 2 * np.pi / blades))
+                  for k in range(blades)]
+        disc = np.zeros((size, size), np.float32)
+        cv2.fillPoly(disc, [np.array(points, np.int32)], 1.0, lineType=cv2.LINE_AA)
+        rim = disc - cv2.erode(disc, np.ones((3, 3), np.uint8), iterations=max(1, int(r * 0.12)))
+        shape = cv2.GaussianBlur(disc * 0.55 + rim * 0.6, (0, 0), softness)
+        colour = colours[int(rng.integers(len(colours)))] * float(rng.uniform(0.35, 0.9))
+        ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(n, x0 + size), min(n, y0 + size)
+        if ax1 <= ax0 or ay1 <= ay0:
+            continue
+        patch = shape[ay0 - y0:ay1 - y0, ax0 - x0:ax1 - x0]
+        lights[ay0:ay1, ax0:ax1] += patch[..., None] * colour
+    return np.clip(screen(ground, np.clip(lights, 0.0, 1.0)), 0.0, 1.0)
+
+
+def halftone(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """A risograph print: a noise image screened as halftone dots in two inks, misregistered, on paper."""
+    paper = np.clip(palette[3] * 0.25 + np.array([0.93, 0.9, 0.84], np.float32) * 0.75, 0.0, 1.0)
+    dark = float(palette[0] @ np.array([0.2126, 0.7152, 0.0722])) < 0.2 and rng.random() < 0.5
+    if dark:
+        paper = palette[0] * 0.8 + 0.03  # dark stock: the inks print light on it
+    image = np.broadcast_to(paper, (n, n, 3)).copy()
+    cell = max(4, n // int(rng.integers(70, 120)))
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
+    for ink_index, angle in ((2, 15.0), (1, 75.0)):
+        tone = fbm(rng, (n, n), octaves=5, base=int(rng.integers(2, 5)))
+        tone = np.clip((tone - 0.25) * 1.5, 0.0, 1.0) ** 1.2
+        a = np.deg2rad(angle)
+        u = (xx * np.cos(a) + yy * np.sin(a)) / cell
+        v = (-xx * np.sin(a) + yy * np.cos(a)) / cell
+        d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)  # 0 at a dot's centre, ~0.7 at the corner
+        coverage = np.clip((np.sqrt(tone) * 0.62 - d) * cell * 0.9 + 0.5, 0.0, 1.0)
+        shift = rng.integers(-3, 4, 2)
+        coverage = np.roll(coverage, tuple(int(s) for s in shift), axis=(0, 1))  # misregistration
+        ink = palette[ink_index] if not dark else palette[ink_index + 1]
+        if dark:
+            image = screen(image, ink * coverage[..., None] * 0.9)
+        else:
+            image = image * (1.0 - coverage[..., None]) + image * ink * coverage[..., None]  # inks multiply
+    speck = fbm(rng, (n, n), octaves=3, base=n // 6) > 0.985
+    image[speck] *= 0.7
+    return np.clip(image, 0.0, 1.0)
+
+
+def paper(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """Worn stock: fibre, a stain of colour, dust and scratches (dark or light by the palette's base)."""
+    dark = float(palette[0] @ np.array([0.2126, 0.7152, 0.0722])) < 0.35
+    fibre = fbm(rng, (n, n), octaves=7, base=int(rng.integers(8, 16)), persistence=0.7)
+    stain = fbm(rng, (n, n), octaves=4, base=2)
+    if dark:
+        image = gradient_map(stain * 0.6 + fibre * 0.4, [(0.0, palette[0]), (0.55, palette[1] * 0.6 + palette[0] * 0.4),
+                                                          (1.0, palette[1] * 1.3 + 0.05)])
+    else:
+        light = np.clip(palette[0] * 0.6 + 0.4, 0.0, 1.0)
+        image = gradient_map(stain * 0.6 + fibre * 0.4, [(0.0, light * 0.86), (0.6, light * 0.96), (1.0, light)])
+    image = mix(image, np.broadcast_to(palette[2], image.shape), radial((n, n), (rng.uniform(0.2, 0.8),
+                                                                              rng.uniform(0.2, 0.8)), 0.7) * 0.18)
+    scratches = np.zeros((n, n), np.float32)
+    for _ in range(int(rng.integers(6, 18))):
+        x0, y0 = rng.uniform(0, n, 2)
+        length, angle = rng.uniform(0.05, 0.4) * n, rng.uniform(-0.5, 0.5) + np.pi / 2 * int(rng.integers(2))
+        x1, y1 = x0 + length * np.cos(angle), y0 + length * np.sin(angle)
+        cv2.line(scratches, (int(x0), int(y0)), (int(x1), int(y1)), float(rng.uniform(0.3, 0.8)), 1, cv2.LINE_AA)
+    dust = (rng.random((n, n)) > 0.9992).astype(np.float32)
+    dust = cv2.dilate(dust, np.ones((2, 2), np.uint8))
+    marks = np.clip(scratches + dust, 0.0, 1.0)[..., None]
+    return np.clip(image + marks * (0.35 if dark else -0.3), 0.0, 1.0)
+
+
+def flow(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """A generative flow field: thousands of short trails following a noise field, glowing on a dark ground."""
+    ground = gradient_map(fbm(rng, (n, n), octaves=4) * 0.4, _ramp(palette))
+    field = fbm(rng, (n // 4 + 1, n // 4 + 1), octaves=4, base=int(rng.integers(2, 4))) * np.pi * 4
+    trails = np.zeros((n, n), np.float32)
+    count = 2400
+    px = rng.uniform(0, n, count).astype(np.float32)
+    py = rng.uniform(0, n, count).astype(np.float32)
+    step = n / 260.0
+    for _ in range(60):
+        ix = np.clip((px / 4).astype(np.int32), 0, field.shape[1] - 1)
+        iy = np.clip((py / 4).astype(np.int32), 0, field.shape[0] - 1)
+        angle = field[iy, ix]
+        nx, ny = px + np.cos(angle) * step, py + np.sin(angle) * step
+        inside = (nx >= 0) & (nx < n) & (ny >= 0) & (ny < n)
+        np.add.at(trails, (ny[inside].astype(np.int32), nx[inside].astype(np.int32)), 1.0)
+        px, py = np.where(inside, nx, rng.uniform(0, n, count)), np.where(inside, ny, rng.uniform(0, n, count))
+    trails = np.clip(trails / max(float(np.percentile(trails[trails > 0], 95)) if trails.any() else 1.0, 1.0), 0, 1)
+    trails = cv2.GaussianBlur(trails, (0, 0), 0.6)
+    glow = blur(trails, n * 0.008)
+    hue = fbm(rng, (n, n), octaves=3, base=2)
+    colour = mix(np.broadcast_to(palette[2], (n, n, 3)), np.broadcast_to(palette[3], (n, n, 3)), hue)
+    light = (trails * 0.9 + glow * 1.6)[..., None] * colour
+    return np.clip(screen(ground, np.clip(light, 0.0, 1.0)), 0.0, 1.0)
+
+
+def interference(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """Op-art moire: two families of rings or waves beating against each other, shaded in the palette."""
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32) / n
+    waves = []
+    for _ in range(2):
+        cx, cy = rng.uniform(-0.2, 1.2, 2)
+        freq = float(rng.uniform(28, 60))
+        warp = fbm(rng, (n, n), octaves=3, base=2) * float(rng.uniform(0.0, 0.6))
+        waves.append(np.sin((np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + warp * 0.1) * freq * np.pi))
+    beat = (waves[0] * waves[1] + 1.0) * 0.5
+    envelope = radial((n, n), (rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7)), float(rng.uniform(0.6, 1.0)))
+    value = np.clip(beat * (0.35 + 0.65 * envelope), 0.0, 1.0)
+    return gradient_map(value, [(0.0, palette[0]), (0.5, palette[1]), (0.85, palette[2]), (1.0, palette[3])])
+
+
+def gradient(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """A mesh of soft colour fields melting into each other, with a whisper of fractal texture."""
+    image = np.broadcast_to(palette[0], (n, n, 3)).copy()
+    for index in rng.permutation([1, 2, 3, 1, 2])[: int(rng.integers(3, 6))]:
+        weight = radial((n, n), tuple(rng.uniform(-0.1, 1.1, 2)), float(rng.uniform(0.45, 0.9)))
+        image = mix(image, np.broadcast_to(palette[int(index)], image.shape), weight * float(rng.uniform(0.5, 0.9)))
+    texture = fbm(rng, (n, n), octaves=6, base=4) - 0.5
+    return np.clip(image + texture[..., None] * 0.06, 0.0, 1.0)
+
+
+FAMILIES = {"fog": fog, "leaks": leaks, "bokeh": bokeh, "halftone": halftone, "paper": paper, "flow": flow,
+            "interference": interference, "gradient": gradient}
+
+
+def draw(family: str, rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    return np.ascontiguousarray(FAMILIES[family](rng, n, palette), dtype=np.float32)
