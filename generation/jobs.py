@@ -2,6 +2,7 @@
 
 import logging
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -84,6 +85,12 @@ def known_hashes(task: CoverTask) -> list[tuple[str, str | None]]:
     return list(rows)
 
 
+@dataclass(frozen=True)
+class TaskPhoto:
+    image: object  # the decoded PIL image (the spec keeps it for the diffusion backend's img2img)
+    prepared: engine.PreparedPhoto
+
+
 def render_checked(task: CoverTask, index: int, photo, known) -> tuple[engine.CoverSpec, engine.RenderResult, dict,
                                                                         int]:
     """Render image `index`, regenerating with a new seed while the Sentinel fails it; the last attempt counts."""
@@ -92,8 +99,8 @@ def render_checked(task: CoverTask, index: int, photo, known) -> tuple[engine.Co
     attempts = 1 + settings.QA_MAX_ATTEMPTS
     history = []
     for attempt in range(attempts):
-        spec = spec_for(task, index, photo, attempt)
-        result = engine.render(spec)
+        spec = spec_for(task, index, photo.image if photo else None, attempt)
+        result = engine.render(spec, photo.prepared if photo else None)
         qa = sentinel.check(result, result.measurements, requested_size=spec.size, texts=texts,
                             known_hashes=known, ocr=settings.QA_OCR)
         history.append({"seed": spec.seed, "verdict": qa["verdict"],
@@ -111,7 +118,11 @@ def render_task(task_id: str) -> str:
             return task.status  # a duplicate or late job: nothing to do
         task.images.all().delete()  # a retried job starts over
         task.start()
-    photo = engine.load_photo(files.read(task.source_path)) if task.source_path else None
+    photo = None
+    if task.source_path:  # decoded and prepared once: every image of the task shares the faces, mask and gate
+        image = engine.load_photo(files.read(task.source_path))
+        photo = TaskPhoto(image, engine.prepare_photo(image, segmentation=settings.ALBUMART_SEGMENTATION,
+                                                      model_dir=settings.ALBUMART_MODEL_DIR))
     known = known_hashes(task)
     for index in range(task.count):
         spec, result, qa, attempts = render_checked(task, index, photo, known)

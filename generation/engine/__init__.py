@@ -1,5 +1,6 @@
 """AlbumArt image engine: plain Python (no Django), a CoverSpec in, encoded bytes and measurements out."""
 
+from .art.prepare import PreparedPhoto, prepare_photo
 from .palette import extract_palette
 from .photo import PhotoError, load_photo
 from .pipeline import render
@@ -11,10 +12,12 @@ __all__ = [
     "GENRES",
     "GenrePreset",
     "PhotoError",
+    "PreparedPhoto",
     "RenderResult",
     "VARIANTS",
     "extract_palette",
     "load_photo",
+    "prepare_photo",
     "render",
     "resolve_genre",
 ]

@@ -19,6 +19,7 @@ from .typeset import (
     TextResult,
     Zone,
     apply_scrim,
+    face_for,
     choose_colour,
     draw_fills,
     draw_shadows,
@@ -48,8 +49,8 @@ def roles_for(spec: CoverSpec, preset: GenrePreset) -> list[Role]:
         table, album_font, artist_font = BACKGROUND_FORWARD, typo.secondary, typo.primary
     else:
         table, album_font, artist_font = ARTIST_FORWARD, typo.secondary, typo.primary
-    roles = [Role("artist", spec.artist, *table["artist"], artist_font),
-             Role("album", spec.album, *table["album"], album_font)]
+    roles = [Role("artist", spec.artist, *table["artist"], face_for(spec.artist, artist_font, typo)),
+             Role("album", spec.album, *table["album"], face_for(spec.album, album_font, typo))]
     if spec.feature and spec.feature.strip():
         roles.append(Role("feature", spec.feature, *table["feature"], typo.secondary))
     return roles

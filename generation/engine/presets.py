@@ -21,6 +21,8 @@ class FontRef:
     # A Debian font (path under /usr/share/fonts) used instead of the package's file when installed: the genre
     # faces with the most character (Bebas Neue, Blankenburg, Courier Prime...) ship in Debian, not on PyPI.
     system: str = ""
+    caps_ok: bool = True  # False for blackletter: a line of its capitals is unreadable, so all-caps text goes
+    # to the secondary face
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ MANROPE_SEMIBOLD = FontRef("font_manrope", "Manrope-SemiBold.ttf")
 # Debian package is not installed (README: Fonts).
 BEBAS = FontRef("font_fjallaone", "FjallaOne-Regular.ttf", system="opentype/bebas-neue/BebasNeue-Bold.otf")
 BLACKLETTER = FontRef("font_fjallaone", "FjallaOne-Regular.ttf", "serif",
-                      system="truetype/blankenburg/Blankenburg_UNZ1A.ttf")
+                      system="truetype/blankenburg/Blankenburg_UNZ1A.ttf", caps_ok=False)
 TYPEWRITER = FontRef("font_manrope", "Manrope-Bold.ttf", "serif",
                      system="opentype/courier-prime/Courier Prime Bold.otf")
 TYPEWRITER_REGULAR = FontRef("font_manrope", "Manrope-Medium.ttf", "serif-regular",

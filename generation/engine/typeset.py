@@ -170,6 +170,13 @@ def role_caps(role: Role, typo: Typography) -> bool:
     return caps and not deliberate_lowercase(role.text)
 
 
+def face_for(text: str, font: FontRef, typo: Typography) -> FontRef:
+    """The role's face, or the secondary one where the face cannot set this text (blackletter capitals)."""
+    if not font.caps_ok and text.upper() == text:
+        return typo.secondary
+    return font
+
+
 SEPARATORS = frozenset("·•|/–—-&+:,×~*")
 # A break reads best after a separator or a colon, or before an opening bracket: "Title (feat. X)".
 _GOOD_BREAK = 0.85

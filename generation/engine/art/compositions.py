@@ -42,6 +42,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("title-top", "full", "top", 1.0, face_share=0.18, eye_y=0.56, type=_FORWARD),
         Layout("corner", "full", "corner", 1.0, face_share=0.3, eye_y=0.42, type=_SMALL),
         Layout("panel", "panel", "below", 0.64, face_share=0.26, eye_y=0.4, type=_COMPACT),
+        Layout("panel-low", "panel", "top", 0.6, face_share=0.24, eye_y=0.4, type=_COMPACT),
     ),
     # The atmosphere is the cover; the artist is a ghost, a small figure in a vast scene, or absent.
     "background": (

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from ..composite import Placement
-from ..typeset import MARGIN, Role, Zone
+from ..typeset import MARGIN, Role, Zone, face_for
 from . import textures, treatments
 from .compositions import Composition, panel_share, photo_px_needed
 from .crop import Crop, face_crop, on_canvas, protected
@@ -140,12 +140,15 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         share = panel_share(layout, usable_side(photo), side)
         pw = round(work * share)
         ph = pw if photo.size[0] >= photo.size[1] * 0.95 else round(pw * 1.25)
+        tallest = round(work * (0.62 if layout.share > 0.4 else 0.45))  # room for the type
+        if ph > tallest:
+            pw, ph = round(pw * tallest / ph), tallest
         crop = _crop(photo, comp, pw / ph, side, share=share * max(1.0, ph / pw))
         pic = _treated(photo, crop, (pw, ph), comp, palette, rng)
         x0 = (work - pw) // 2
         if layout.text == "below":
             y0 = round(work * 0.08)
-        else:  # a small figure low in a big scene, the type above
+        else:  # the photo low in the scene, the type above
             y0 = work - round(work * 0.09) - ph
             if share < 0.4:
                 x0 = round(work * float(rng.choice([0.2, 0.5, 0.8]))) - pw // 2
@@ -216,7 +219,8 @@ def roles(comp: Composition, spec, typo) -> list[Role]:
         if not text or not text.strip():
             continue
         cap, lines = table[name]
-        out.append(Role(name, text, cap, lines, typo.primary if name == dominant else typo.secondary))
+        font = typo.primary if name == dominant else typo.secondary
+        out.append(Role(name, text, cap, lines, face_for(text, font, typo)))
     return out
 
 

@@ -2,6 +2,7 @@ import sys
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from generation import engine
@@ -42,6 +43,10 @@ class Command(BaseCommand):
                 photo = engine.load_photo(o["photo"].read_bytes())
             except (OSError, engine.PhotoError) as exc:
                 raise CommandError(f"--photo: {exc}") from None
+        prepared = None
+        if photo is not None:
+            prepared = engine.prepare_photo(photo, segmentation=settings.ALBUMART_SEGMENTATION,
+                                            model_dir=settings.ALBUMART_MODEL_DIR)
         o["out"].mkdir(parents=True, exist_ok=True)
         palette = tuple(c.strip() for c in o["palette"].split(",")) if o["palette"] else None
         started = time.monotonic()
@@ -51,7 +56,7 @@ class Command(BaseCommand):
             spec = engine.CoverSpec(genre=genre, artist=o["artist"], album=o["album"], feature=o["feature"],
                                     variant=variant, size=o["size"], seed=o["seed"] + index,
                                     output_format=o["format"], explicit=o["explicit"], palette=palette, photo=photo)
-            result = engine.render(spec)
+            result = engine.render(spec, prepared)
             stem, ext = result.filename.rsplit(".", 1)
             path = o["out"] / f"{stem}_{variant}.{ext}"
             path.write_bytes(result.data)
