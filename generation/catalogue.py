@@ -1,6 +1,7 @@
 """The genre catalogue the API exposes (GET /api/v1/genres) and the named palettes a request may use."""
 
 from generation import engine
+from generation.engine.art.compositions import direction as art_direction
 
 # Named palettes beyond each genre's own (which are available under the genre's key).
 EXTRA_PALETTES: dict[str, tuple[str, ...]] = {
@@ -16,7 +17,10 @@ PALETTES: dict[str, tuple[str, ...]] = {**{k: p.palette for k, p in engine.GENRE
 
 
 def _font_name(ref) -> str:
-    return ref.filename.rsplit(".", 1)[0]
+    """The face the covers are set in on this machine (the Debian face when installed, else the PyPI one)."""
+    from generation.engine.fonts import package_font
+
+    return package_font(ref).path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
 def catalogue() -> dict:
@@ -26,7 +30,8 @@ def catalogue() -> dict:
                 "genre": preset.key,
                 "label": preset.label,
                 "aliases": list(preset.aliases),
-                "scene": preset.scene,
+                "scene": art_direction(preset.key).scenes[0],
+                "scenes": list(art_direction(preset.key).scenes),
                 "palette": list(preset.palette),
                 "fonts": sorted({_font_name(preset.fonts.primary), _font_name(preset.fonts.secondary)}),
             }

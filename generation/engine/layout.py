@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from .advisory import draw_advisory, label_box
-from .composite import Placement, blend_tiled, fade_rows, soft_blur
+from .composite import Placement, fade_rows
 from .presets import GenrePreset
-from .scenes import LINE_ART
 from .spec import CoverSpec
 from .typeset import (
     MARGIN,
@@ -19,10 +17,10 @@ from .typeset import (
     TextResult,
     Zone,
     apply_scrim,
-    face_for,
     choose_colour,
     draw_fills,
     draw_shadows,
+    face_for,
     glyph_masks,
     layout_text,
     relative_luminance,
@@ -170,10 +168,6 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
         top = min(line.box[1] for line in visible)
         block = max(line.box[3] for line in visible) - top
         fade_rows(rgb, ground[0], ground[1], start=(top - side * 0.16) * scale, full=(top + block * 0.35) * scale)
-    if preset.scene in LINE_ART and visible and roles is None:  # the old scenes' gold rules (art layouts have none)
-        # A crisp photo keeps its pixels; the text-forward wash is soft by design and may be filtered.
-        crisp = placement is not None and placement.shape != "wash"
-        clear_lines(rgb, visible, side, LINE_ART[preset.scene], keep=placement.box if crisp else None)
     ink, highlight, base = (tuple(int(v * 255 + 0.5) for v in palette[i]) for i in (4, 3, 0))
     candidates = list(dict.fromkeys([ink, highlight, WHITE, NEAR_BLACK, base]))
 
@@ -215,43 +209,6 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
     if spec.explicit:
         measurements["advisory_box"] = label_box(side)
     return TextResult(lines, colour, contrast, strength_total, shadow, masks), measurements
-
-
-def clear_lines(rgb: np.ndarray, lines: list[Line], side: int, stroke: float,
-                keep: tuple[int, int, int, int] | None = None) -> None:
-    """Break the scene's thin ornament lines around the text, in place: under each line's box (padded by
-    half a cap height across and a third above and below) the canvas fades to a copy of itself with the
-    strokes narrower than the filter taken out. `keep` (cover pixels) is the photo's box: the filter would
-    smear a photo, so it is left as it is. `rgb` may be a working canvas smaller than `side`; `stroke` is
-    the ornament's width as a share of the side."""
-    n = rgb.shape[0]
-    scale = n / side
-    boxes = []
-    for line in lines:
-        x0, y0, x1, y1 = line.box
-        px, py = line.cap_px * 0.5, line.cap_px * 0.35
-        boxes.append(_scaled((round(x0 - px), round(y0 - py), round(x1 + px), round(y1 + py)), scale))
-    feather = max(2, round(min(line.cap_px for line in lines) * 0.12 * scale))
-    x0 = max(0, min(b[0] for b in boxes) - 3 * feather)
-    y0 = max(0, min(b[1] for b in boxes) - 3 * feather)
-    x1 = min(n, max(b[2] for b in boxes) + 3 * feather)
-    y1 = min(n, max(b[3] for b in boxes) + 3 * feather)
-    if x1 - x0 < 3 or y1 - y0 < 3:
-        return
-    region = rgb[y0:y1, x0:x1]
-    # A closing then an opening with a square wider than the stroke: thin lines darker or lighter than the
-    # paper are gone, its tone stays (separable min/max filters: a few milliseconds on a title block).
-    k = 2 * int(np.ceil(stroke * n)) + 3
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    clean = cv2.morphologyEx(cv2.morphologyEx(region, cv2.MORPH_CLOSE, kernel), cv2.MORPH_OPEN, kernel)
-    mask = np.zeros(region.shape[:2], np.float32)
-    for bx0, by0, bx1, by1 in boxes:
-        mask[max(0, by0 - y0):max(0, by1 - y0), max(0, bx0 - x0):max(0, bx1 - x0)] = 1.0
-    mask = soft_blur(mask, feather)
-    if keep is not None:  # after the blur: its soft edge must not reach into the photo either
-        kx0, ky0, kx1, ky1 = _scaled(keep, scale)
-        mask[max(0, ky0 - y0):max(0, ky1 - y0), max(0, kx0 - x0):max(0, kx1 - x0)] = 0.0
-    blend_tiled(region, clean, mask)
 
 
 def draw_text(rgb: np.ndarray, text: TextResult, explicit: bool) -> None:

@@ -10,22 +10,22 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from . import composite
-from .cache import TaskCache
+from . import composite, cutout
+from .art.compositions import Composition, choose
+from .art.direct import Picture, picture, stamp_backdrop, usable_side
+from .art.direct import roles as art_roles
+from .art.direct import text_zone as art_zone
+from .art.prepare import PreparedPhoto, prepare_photo
+from .art.textures import draw as draw_texture
 from .export import cover_filename, encode
 from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_window
 from .layout import draw_text
 from .layout import typeset as typeset_text
 from .presets import GENRES, GenrePreset
-from .scenes import draw_scene, scene_size
 from .scenes.motifs import apply_motifs, motifs_for
 from .spec import CoverSpec, RenderResult, parse_hex
 from .steer import steer_palette, words_of
 from .typeset import TextResult
-from .art.compositions import Composition, choose
-from .art.direct import Picture, picture, roles as art_roles, stamp_backdrop, text_zone as art_zone, usable_side
-from .art.prepare import PreparedPhoto, prepare_photo
-from .art.textures import draw as draw_texture
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 LATE_SUBJECTS = True  # small cut-outs laid on the full-size cover (False: composited on the working canvas)
@@ -41,7 +41,7 @@ class Canvas:
     side: int
     photo: np.ndarray | None = None
     face: tuple[float, float, float, float] | None = None  # fractions of the photo
-    subject: composite.Subject | None = None  # the cut-out person, when the photo has one
+    subject: cutout.Subject | None = None  # the cut-out person, when the photo has one
     scene: np.ndarray | None = None  # float RGB at working size
     rgb: np.ndarray | None = None  # uint8 RGB: at the working side until the upscale stage, then full size
     work: int = 0  # the side the cover is composited, graded and scrimmed at (see work_side)
@@ -154,7 +154,8 @@ def compose(c: Canvas) -> None:
     if c.art.layout.photo == "cutout":
         figure(c, override)
         return
-    pic = picture(p, c.art, c.palette, c.rng("art"), c.side, override, motifs=c.motifs and _motif_layer(c))
+    pic = picture(p, c.art, c.palette, c.rng("art"), c.side, override, motifs=c.motifs and _motif_layer(c),
+                  subject_crop=c.spec.subject_crop, intensity=scene_intensity(c))
     c.rgb, c.work, c.placement, c.picture = pic.rgb, pic.rgb.shape[0], pic.placement, pic
     c.measurements["composition"].update(pic.measurements)
     if pic.placement is not None:
@@ -208,60 +209,6 @@ def diffusion_scene(c: Canvas, n: int) -> np.ndarray:
         spec.genre, n, int(spec.seed), palette=palette, mood=spec.mood, style_tags=style_tags, lyrics=spec.lyrics,
         photo=spec.photo, exclude=tuple(t for t in (spec.artist, spec.album, spec.feature) if t))
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-
-
-# The variants of a task share their seed, genre and palette, so they share their scene: it is drawn once
-# and kept (read-only) for the next variant. Keyed by everything the drawing depends on.
-_SCENE_CACHE = TaskCache(2)
-
-
-def procedural_scene(c: Canvas, n: int) -> np.ndarray:
-    key = (c.preset.scene, repr(sorted(c.preset.scene_options.items())), c.spec.genre, int(c.spec.seed), n,
-           np.asarray(c.palette, np.float32).tobytes(), c.motifs)
-    scene = _SCENE_CACHE.get(key)
-    if scene is not None:
-        c.measurements["scene_reused"] = True
-        return scene
-    scene = np.ascontiguousarray(draw_scene(c.preset.scene, c.rng("scene"), n, c.palette, c.preset.scene_options),
-                                 dtype=np.float32)
-    if c.motifs:
-        apply_motifs(scene, c.motifs, c.rng("motifs"), c.palette)
-        np.clip(scene, 0.0, 1.0, out=scene)
-    scene.flags.writeable = False
-    _SCENE_CACHE.put(key, scene)
-    return scene
-
-
-def background(c: Canvas) -> None:
-    """The genre scene at working resolution, dithered lightly so gradients don't band.
-
-    The dither is kept faint: after upscaling it is soft noise, and noise is what makes PNGs big.
-    Diffusion backgrounds are made at the same working size and go through the same grade.
-    """
-    if c.spec.background_backend == "diffusion":
-        n = -(-c.side // 3)  # a model's picture holds detail: a third of the side, like the finest scenes
-        scene = diffusion_scene(c, n)
-        name = "diffusion"
-    else:
-        n = scene_size(c.preset.scene, c.side)  # procedural scenes are soft by design: drawn small, upscaled
-        scene = procedural_scene(c, n)
-        name = c.preset.scene
-    if c.spec.variant == "background" and c.photo is None:
-        scene = scene[:, ::-1]  # another view of the same scene, so the no-photo variants differ
-    intensity = scene_intensity(c)
-    scene = np.ascontiguousarray(scene, dtype=np.float32)
-    if abs(intensity - 0.5) > 1e-3:
-        # 0 -> mostly the ground colour (a quiet backdrop), 1 -> the scene pushed 40% further from it:
-        # ground + (scene - ground) * amount, scaled to 0..255, as one affine transform per pixel.
-        amount = 0.3 + 1.4 * intensity
-        matrix = np.zeros((3, 4), np.float32)
-        matrix[:, :3] = np.eye(3) * 255.0 * amount
-        matrix[:, 3] = 255.0 * (1.0 - amount) * c.palette[0]
-        scene = cv2.transform(scene, matrix)
-        c.scene = cv2.add(scene, _dither_plate(n), dtype=cv2.CV_8U)
-    else:  # scene * 255 + dither, rounded and saturated to uint8 in one OpenCV pass.
-        c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
-    c.measurements["scene"] = {"name": name, "work_size": n, "intensity": round(intensity, 3)}
 
 
 @lru_cache(maxsize=2)
@@ -329,10 +276,6 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     if variant == "artist":
         height, centre_x = style.artist_height, 0.5
         face_h, eye_y, max_height = style.face_h.get(crop), style.eye_y, 0.76
-    elif variant == "free":  # the subject breaking out of a disc of light behind the head
-        crop = "bust" if subject.face is not None else "full"
-        height, centre_x = 0.6, 0.5
-        face_h, eye_y, max_height = style.face_h.get(crop), 0.33, 0.72
     elif variant == "background":
         if style.background_height <= 0:
             _canvas_from_scene(c, work_side(c, None))
@@ -341,7 +284,7 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
         centre_x = float(c.rng("layout").choice([0.27, 0.73]))
     else:  # text-forward: the subject small and centred under the title
         height, face_h, eye_y, max_height, centre_x = 0.33, None, 0.0, 0.34, 0.5
-    scale, ox, oy = composite.cutout_geometry(subject, side, height=height, face_h=face_h, eye_y=eye_y,
+    scale, ox, oy = cutout.cutout_geometry(subject, side, height=height, face_h=face_h, eye_y=eye_y,
                                               centre_x=centre_x, max_height=max_height)
     # A small subject (background and text variants) that holds more detail than the scene is laid on the
     # full-size cover after the upscale: the rest of the picture stays at the scene's size.
@@ -350,25 +293,23 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     shrink = c.work / side  # the geometry is linear in the side: the same placement on the working canvas
     scene_mean = _mean_colour(c.scene)
     light = _light_colour(c.palette)
-    tone = composite.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,
+    tone = cutout.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,
                                  temperature=style.temperature)
     small = variant != "artist"
-    cut_style = composite.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
+    cut_style = cutout.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
                                       rim=style.rim * (0.6 if small else 1.0), shadow=style.shadow,
                                       ground=style.ground, tone=tone)
-    if variant == "free":
-        _halo(c, subject, scale * shrink, ox * shrink, oy * shrink)
     fade = None
     if subject.cut_bottom or variant == "artist":
         fade = (style.ground * (0.7 if small else 1.0), 0.14 if small else 0.22)
     if late:  # the soft shadow (and the ground) now, the subject itself on the cover (see paste_late)
-        composite.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink, cut_style,
+        cutout.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink, cut_style,
                                parts=("shadow",))
         if fade:
             composite.ground_fade(c.rgb, c.palette[0], *fade)
         c.late = (subject, scale, ox, oy, cut_style, fade)
-        return composite.cutout_placement(subject, scale, ox, oy, side)
-    placement = composite.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink,
+        return cutout.cutout_placement(subject, scale, ox, oy, side)
+    placement = cutout.paste_cutout(c.rgb, c.photo, subject, scale * shrink, ox * shrink, oy * shrink,
                                        cut_style, sharpen=scale > 1.3)
     if fade:
         composite.ground_fade(c.rgb, c.palette[0], *fade)
@@ -405,89 +346,17 @@ def paste_late(c: Canvas) -> None:
         return pixels
 
     style = replace(cut_style, tone=graded_tone, saturation=grade.saturation)  # at the photo's resolution
-    composite.paste_cutout(c.rgb, c.photo, subject, scale, ox, oy, style, sharpen=scale > 1.3,
+    cutout.paste_cutout(c.rgb, c.photo, subject, scale, ox, oy, style, sharpen=scale > 1.3,
                            parts=("subject", "rim"), finish=finish)
 
 
-def _halo(c: Canvas, subject: composite.Subject, scale: float, ox: float, oy: float) -> None:
-    """A disc of the scene's light behind the head, with a thin ring: the free variant's frame (in place)."""
-    work = c.rgb.shape[0]
-    if subject.face is not None:
-        fx0, fy0, fx1, fy1 = subject.face
-        cx, cy = (fx0 + fx1) / 2 * scale + ox, (fy0 + fy1) / 2 * scale + oy
-        radius = (fy1 - fy0) * scale * 2.1
-    else:
-        bx0, by0, bx1, by1 = subject.bbox
-        cx, cy = (bx0 + bx1) / 2 * scale + ox, by0 * scale + oy + work * 0.12
-        radius = work * 0.24
-    radius = min(radius, work * 0.36)
-    coords = np.arange(work, dtype=np.float32) + 0.5
-    d = np.sqrt((coords[None, :] - cx) ** 2 + (coords[:, None] - cy) ** 2)
-    disc = np.clip(radius - d + 0.5, 0.0, 1.0)
-    light = _light_colour(c.palette)
-    inner = np.clip((c.palette[2] * 0.5 + light * 0.5) * 255.0, 0, 255).astype(np.uint8)
-    # Lighter toward the top of the disc, like a lit sphere: a vertical mix of accent-light and the accent.
-    t = np.clip((coords[:, None] - (cy - radius)) / max(2 * radius, 1.0), 0.0, 1.0)
-    top = np.clip(light * 255.0, 0, 255).astype(np.float32)
-    colour = (top * (1 - t[..., None] * 0.6) + inner.astype(np.float32) * (t[..., None] * 0.6))
-    colour = np.broadcast_to(colour, (work, work, 3)).astype(np.uint8)
-    composite.blend_tiled(c.rgb, colour, (disc * 0.92).astype(np.float32))
-    ring = np.clip(work * 0.003 - np.abs(d - radius * 1.12) + 0.5, 0.0, 1.0).astype(np.float32)
-    composite.blend_tiled(c.rgb, np.clip(light * 255.0, 0, 255).astype(np.uint8), ring * 0.8)
-
-
-def _photo_detail(c: Canvas) -> float | None:
-    """Cover pixels per photo pixel for the photo placements (at their largest crop: the most detail needed)."""
-    ph, pw = c.photo.shape[:2]
-    variant, side = c.spec.variant, c.side
-    if variant == "text":
-        return None  # the duotone wash is soft by design
-    if variant == "artist":
-        return side / min(pw, ph)
-    if variant == "background":
-        return max(0.32 * side / pw, 0.4 * side / ph)
-    return 0.58 * side / min(pw, ph)
-
-
 def place_subject(c: Canvas) -> None:
-    """Put the photo on the scene the way the variant asks; without a photo the scene is the cover.
-
-    A photo with a person gets the cut-out; a photo without one (a product shot, a landscape) keeps
-    the photo placements (fade, card, circle, wash). All of it happens on the working canvas.
-    """
-    side, variant = c.side, c.spec.variant
-    if c.photo is None:
-        _canvas_from_scene(c, work_side(c, None))
-        return
-    if c.subject is not None:
-        placement = place_cutout(c)
-        c.placement = placement
-        if placement is not None:
-            c.measurements["subject"] = {"box": list(placement.box), "shape": placement.shape,
-                                         "face_box": list(placement.face) if placement.face else None}
-        else:
-            c.measurements["subject"] = None
-        return
-    scene_mean = _mean_colour(c.scene)
-    tone = composite.scene_tone(c.photo, scene_mean)
-    detail = _photo_detail(c)
-    _canvas_from_scene(c, work_side(c, detail))
-    sharpen = detail is not None and detail > 1.3
-    if variant == "text":
-        dark, light = sorted((c.palette[0], c.palette[3]), key=lambda colour: float(colour @ _LUMA))
-        placement = composite.place_wash(c.rgb, c.photo, c.face, dark, light)
-    elif variant == "artist":
-        placement = composite.place_fade(c.rgb, c.photo, c.face, tone, sharpen=sharpen)
-    elif variant == "background":
-        placement = composite.place_card(c.rgb, c.photo, c.face, tone, c.rng("layout"),
-                                         compact=c.spec.explicit, sharpen=sharpen)
-    else:
-        placement = composite.place_circle(c.rgb, c.photo, c.face, tone, c.palette[2],
-                                           compact=c.spec.explicit, sharpen=sharpen)
-    placement = _on_cover(placement, side / c.work)
+    """The gated cut-out on the scene, sized and placed by variant and genre convention."""
+    placement = place_cutout(c)
     c.placement = placement
-    c.measurements["subject"] = {"box": list(placement.box), "shape": placement.shape,
-                                 "face_box": list(placement.face) if placement.face else None}
+    c.measurements["subject"] = None if placement is None else {
+        "box": list(placement.box), "shape": placement.shape,
+        "face_box": list(placement.face) if placement.face else None}
 
 
 def grade(c: Canvas) -> None:
@@ -502,7 +371,8 @@ def layout(c: Canvas) -> None:
         ground = (c.palette[0], 0.82)
     art = {}
     if c.picture is not None:
-        zone = art_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.rng("type"))
+        zone = art_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.rng("type"),
+                        c.spec.text_position)
         art = {"zone": zone, "roles": art_roles(c.art, c.spec, c.preset.fonts)}
         if c.art.layout.text == "stamp":
             art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,9 @@ class GenrePreset:
     key: str
     label: str
     palette: tuple[str, ...]
-    scene: str
     fonts: Typography
     grade: Grade
     aliases: tuple[str, ...] = ()
-    scene_options: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 GENRES: dict[str, GenrePreset] = {
@@ -102,7 +100,6 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "hiphop", "Hip-Hop",
             ("#06070d", "#1a2340", "#ff8a2a", "#ffd27a", "#f6f1e7"),
-            "urban_night",
             Typography(BEBAS, FJALLA, caps=True, tracking=0.02, align="left"),
             Grade(black=0.07, contrast=0.35, saturation=1.05, warmth=0.02, shadow_tint="#0b1a3a",
                   highlight_tint="#ffd9a0", split=0.12, vignette=0.35, grain=3.0),
@@ -111,7 +108,6 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "edm", "Electronic",
             ("#05020d", "#2a0b5e", "#ff2e88", "#1ee3ff", "#ffffff"),
-            "neon_grid",
             Typography(SPARTAN_BLACK, SPARTAN_MEDIUM, caps=True, tracking=0.06, align="center"),
             Grade(black=0.04, contrast=0.25, saturation=1.3, shadow_tint="#1a0033", highlight_tint="#ffe0f5",
                   split=0.08, vignette=0.3),
@@ -121,7 +117,6 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "rnb", "R&B / Soul",
             ("#2a0f14", "#8a3b44", "#f2a65a", "#ffd9a8", "#fff5e8"),
-            "warm_glow",
             Typography(GARAMOND, GARAMOND_ITALIC, caps=False, tracking=-0.005, align="center"),
             Grade(fade=0.05, contrast=0.15, saturation=1.05, warmth=0.06, shadow_tint="#3a1020",
                   highlight_tint="#ffe2b0", split=0.15, vignette=0.3, grain=2.0),
@@ -131,7 +126,6 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "indie", "Indie / Folk",
             ("#2b2420", "#6f8c8f", "#e8a25b", "#f3dcb4", "#fff8ec"),
-            "film_sky",
             Typography(HAND, SERIF_ITALIC, caps=True, secondary_caps=False, tracking=0.02, align="center"),
             Grade(fade=0.09, contrast=0.1, saturation=0.9, warmth=0.05, shadow_tint="#2a3a40",
                   highlight_tint="#ffe6c0", split=0.12, vignette=0.2, grain=3.5),
@@ -142,50 +136,41 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "rock", "Rock",
             ("#0a0909", "#3a1410", "#e0482b", "#ffcf9a", "#f4efe6"),
-            "stage",
             Typography(FJALLA, FJALLA, caps=True, tracking=0.03, align="left"),
             Grade(black=0.06, contrast=0.3, saturation=0.95, warmth=0.03, shadow_tint="#1a0a08",
                   highlight_tint="#ffe0b8", split=0.1, vignette=0.4, grain=4.0),
             ("rock and roll", "rock n roll", "hard rock", "punk", "punk rock", "grunge", "garage rock",
              "classic rock", "blues rock", "post punk", "alt rock", "pop punk", "stoner"),
-            {"beams": 4, "smoke": 0.5},
         ),
         GenrePreset(
             "metal", "Metal",
             ("#040404", "#1c1c22", "#9c1010", "#c9c9cf", "#ececf0"),
-            "stage",
             Typography(BLACKLETTER, FJALLA, caps=False, secondary_caps=True, tracking=0.0, align="center"),
             Grade(black=0.09, contrast=0.4, saturation=0.75, shadow_tint="#0a0a10", highlight_tint="#e8e8f0",
                   split=0.05, vignette=0.5, grain=4.0),
             ("heavy metal", "death metal", "black metal", "thrash", "doom", "metalcore", "hardcore", "sludge",
              "nu metal", "djent", "industrial"),
-            {"beams": 0, "smoke": 1.0, "embers": True},
         ),
         GenrePreset(
             "pop", "Pop",
             ("#2b1055", "#ff5fa2", "#ffd23f", "#5ce1e6", "#ffffff"),
-            "warm_glow",
             Typography(RHD_BLACK, RHD_BOLD, caps=False, tracking=-0.01, align="center"),
             Grade(contrast=0.15, saturation=1.15, split=0.0, vignette=0.12),
             ("k pop", "kpop", "j pop", "jpop", "dance pop", "electropop", "synthpop", "teen pop", "pop rock",
              "latin pop", "bubblegum"),
-            {"vivid": True},
         ),
         GenrePreset(
             "jazz", "Jazz",
             ("#050914", "#0f2a4a", "#d9a441", "#f3e3c0", "#f6efe0"),
-            "stage",
             Typography(SERIF_BOLD, SERIF_ITALIC, caps=False, tracking=0.0, align="left"),
             Grade(fade=0.04, contrast=0.25, saturation=0.9, warmth=0.02, shadow_tint="#0a1830",
                   highlight_tint="#ffe4b0", split=0.18, vignette=0.45, grain=3.5),
             ("blues", "bebop", "swing", "big band", "bossa nova", "smooth jazz", "fusion", "cool jazz",
              "free jazz"),
-            {"beams": 1, "smoke": 0.7, "spot": True},
         ),
         GenrePreset(
             "ambient", "Ambient",
             ("#0b1620", "#2f5d6e", "#8fd3c7", "#e6f1ee", "#f4fbf9"),
-            "soft_field",
             Typography(MANROPE_MEDIUM, MANROPE_REGULAR, caps=True, tracking=0.16, align="center"),
             Grade(fade=0.04, contrast=0.05, saturation=0.9, shadow_tint="#0b2030", highlight_tint="#e8fff8",
                   split=0.1, vignette=0.2, grain=2.0),
@@ -195,18 +180,15 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "lofi", "Lo-fi",
             ("#1c1730", "#5b4b8a", "#f29e9e", "#ffd6a5", "#fff6ea"),
-            "film_sky",
             Typography(TYPEWRITER, TYPEWRITER_REGULAR, caps=False, tracking=0.0, align="left"),
             Grade(fade=0.12, contrast=0.0, saturation=0.85, warmth=0.03, shadow_tint="#2a2050",
                   highlight_tint="#ffe0c8", split=0.15, vignette=0.25, grain=5.0),
             ("lo fi", "lofi hip hop", "chillhop", "chill", "bedroom pop", "study beats", "jazzhop",
              "vaporwave"),
-            {"dusk": True},
         ),
         GenrePreset(
             "classical", "Classical",
             ("#f3ede2", "#d8cbb3", "#8c6d3f", "#2b2622", "#1d1a17"),
-            "paper",
             Typography(GARAMOND, GARAMOND_ITALIC, caps=True, secondary_caps=False, tracking=0.12, align="center"),
             Grade(fade=0.02, contrast=0.05, saturation=0.85, warmth=0.02, split=0.0, vignette=0.12,
                   grain=2.0),

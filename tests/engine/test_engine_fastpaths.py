@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from generation.engine import composite, grade, typeset
+from generation.engine import composite, cutout, grade, typeset
 from generation.engine.presets import GENRES
 from generation.engine.scenes import common
 
@@ -114,17 +114,16 @@ def test_standing_figure_casts_a_contact_shadow_under_its_feet():
 
 
 def test_block_reduced_copies_are_block_means_shared_by_the_variants():
-    from generation.engine import composite
 
     rng = np.random.default_rng(8)
     photo = rng.integers(0, 256, (403, 301, 3), dtype=np.uint8)
-    reduced = composite._block_reduced(photo, 3)
+    reduced = cutout._block_reduced(photo, 3)
     expected = photo[:402, :300].astype(np.float64).reshape(134, 3, 100, 3, 3).mean(axis=(1, 3))
     assert reduced.shape == (134, 100, 3)
     assert np.abs(reduced - expected).max() <= 0.5 + 1e-9
-    assert composite._block_reduced(photo, 3) is reduced  # the next variant of the task reuses it
+    assert cutout._block_reduced(photo, 3) is reduced  # the next variant of the task reuses it
     assert not reduced.flags.writeable
-    assert composite._block_reduced(photo.copy(), 3) is not reduced  # another photo, even with equal pixels
+    assert cutout._block_reduced(photo.copy(), 3) is not reduced  # another photo, even with equal pixels
 
 
 def test_a_shrunk_cut_out_almost_off_the_canvas_is_still_drawn():

@@ -62,7 +62,16 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     ),
 }
 LAYOUTS["free"] = LAYOUTS["artist"]
-VARIANT_OFFSET = {"artist": 0, "background": 1, "text": 2, "free": 3}  # the free cover of a task differs from the artist one
+# Without a photo the artist-forward covers are the scene with the artist's name as the largest element.
+SCENE_ONLY = (
+    Layout("scene-bottom", "none", "bottom", 0.0, type=_FORWARD),
+    Layout("scene-stamp", "none", "stamp", 0.0, type=_COMPACT),
+    Layout("scene-top", "none", "top", 0.0, type=_FORWARD),
+    Layout("scene-stack", "none", "stack", 0.0,
+           type={"artist": (0.14, 4), "album": (0.045, 2), "feature": (0.03, 2)}),
+)
+# The free cover of a task starts two layouts after the artist one, so the two never coincide.
+VARIANT_OFFSET = {"artist": 0, "background": 1, "text": 2, "free": 3}
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,10 @@ DIRECTIONS: dict[str, ArtDirection] = {
 DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
+def direction(genre: str) -> ArtDirection:
+    return DIRECTIONS.get(genre, DEFAULT_DIRECTION)
+
+
 @dataclass(frozen=True)
 class Composition:
     layout: Layout
@@ -142,8 +155,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
            cutout: bool = False) -> Composition:
     """The composition of one cover: the seed walks the variant's layouts in order (four seeds, four layouts),
     skipping those the photo cannot hold; treatment, scene and background are picked by further digits."""
-    direction = DIRECTIONS.get(genre, DEFAULT_DIRECTION)
-    layouts = LAYOUTS[variant]
+    art = direction(genre)
+    layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
     usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout)]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
@@ -154,7 +167,7 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     salt = zlib.crc32(genre.encode())
     layout = usable[(seed + VARIANT_OFFSET[variant]) % len(usable)]
     rest = seed // len(usable) + salt
-    treatment = direction.treatments[rest % len(direction.treatments)]
-    scene = direction.scenes[(rest // 7 + seed) % len(direction.scenes)]
-    background = direction.background[(rest // 3) % len(direction.background)]
-    return Composition(layout, treatment, scene, background, direction)
+    treatment = art.treatments[rest % len(art.treatments)]
+    scene = art.scenes[(rest // 7 + seed) % len(art.scenes)]
+    background = art.background[(rest // 3) % len(art.background)]
+    return Composition(layout, treatment, scene, background, art)

@@ -46,21 +46,27 @@ def usable_side(photo: PreparedPhoto | None) -> float | None:
 
 
 def _scene(comp: Composition, rng, n: int, palette, work: int, override: np.ndarray | None,
-           motifs=None) -> np.ndarray:
+           motifs=None, intensity: float = 0.5) -> np.ndarray:
     if override is not None:  # the diffusion backend's picture: the same composition, another scene source
         scene = np.ascontiguousarray(resize(override, (n, n)), np.float32)
     else:
         scene = textures.draw(comp.scene, rng, n, palette)
+    if abs(intensity - 0.5) > 1e-3:  # 0: mostly the ground colour, 1: the scene pushed 40% further from it
+        scene = np.clip(palette[0] + (scene - palette[0]) * (0.3 + 1.4 * intensity), 0.0, 1.0)
     if motifs:
         motifs(scene)
     return resize(scene, (work, work))
 
 
+SUBJECT_CROPS = {"face": 0.34, "bust": 0.2, "full": 0.07}  # the caller's subject_crop as the faces' share
+
+
 def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, face_x: float = 0.5,
-          share: float | None = None) -> Crop:
+          share: float | None = None, subject_crop: str = "auto") -> Crop:
     layout = comp.layout
     needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "panel") else 0.0
-    return face_crop(photo.size, aspect, photo.cluster(), face_share=layout.face_share, eye_y=layout.eye_y,
+    face_share = SUBJECT_CROPS.get(subject_crop, layout.face_share)
+    return face_crop(photo.size, aspect, photo.cluster(), face_share=face_share, eye_y=layout.eye_y,
                      face_x=face_x, zoom_limit=needed)
 
 
@@ -109,7 +115,10 @@ def _panel(canvas: np.ndarray, pic: np.ndarray, x0: int, y0: int, border_colour)
 
 
 def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: int,
-            scene_override: np.ndarray | None = None, motifs=None) -> Picture:
+            scene_override: np.ndarray | None = None, motifs=None, *, subject_crop: str = "auto",
+            intensity: float = 0.5) -> Picture:
+    """The composition's picture at the working size. `subject_crop` (auto, face, bust, full) sets how tight
+    the photo is cropped around the faces; `intensity` (0..1, 0.5 as designed) how strong the scene is."""
     work = min(side, WORK_MAX)
     f = side / work
     layout = comp.layout
@@ -121,14 +130,14 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         face_x = 0.5
         if layout.text == "corner" and photo.face is not None:
             face_x = 0.58 if (photo.face[0] + photo.face[2]) / 2 > photo.size[0] / 2 else 0.42
-        crop = _crop(photo, comp, 1.0, side, face_x)
+        crop = _crop(photo, comp, 1.0, side, face_x, subject_crop=subject_crop)
         canvas = _treated(photo, crop, (work, work), comp, palette, rng)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
         placement = Placement(photo_box, face, "photo")
     elif kind == "band":
         band_h = round(work * BAND_SHARE)
-        crop = _crop(photo, comp, work / (work - band_h), side)
+        crop = _crop(photo, comp, work / (work - band_h), side, subject_crop=subject_crop)
         canvas = np.empty((work, work, 3), np.float32)
         canvas[: work - band_h] = _treated(photo, crop, (work, work - band_h), comp, palette, rng)
         canvas[work - band_h:] = _ground(palette, rng, (band_h, work), palette[direction.band])
@@ -136,14 +145,14 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "photo")
     elif kind == "panel":
-        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs)
+        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
         share = panel_share(layout, usable_side(photo), side)
         pw = round(work * share)
         ph = pw if photo.size[0] >= photo.size[1] * 0.95 else round(pw * 1.25)
         tallest = round(work * (0.62 if layout.share > 0.4 else 0.45))  # room for the type
         if ph > tallest:
             pw, ph = round(pw * tallest / ph), tallest
-        crop = _crop(photo, comp, pw / ph, side, share=share * max(1.0, ph / pw))
+        crop = _crop(photo, comp, pw / ph, side, share=share * max(1.0, ph / pw), subject_crop=subject_crop)
         pic = _treated(photo, crop, (pw, ph), comp, palette, rng)
         x0 = (work - pw) // 2
         if layout.text == "below":
@@ -158,7 +167,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "panel")
     elif kind == "ghost":
-        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs)
+        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
         crop = _crop(photo, comp, 1.0, side)
         x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
         region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
@@ -196,7 +205,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = mix(canvas, np.broadcast_to(np.asarray(ink, np.float32), canvas.shape), dots * 0.55)
         placement = Placement((0, 0, side, side), None, "wash")
     else:
-        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs)
+        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
     canvas = treatments.halation(canvas, direction.halation)
     if direction.leak > 0 and rng.random() < 0.6:
         canvas = treatments.light_leak(canvas, rng, palette, direction.leak)
@@ -233,8 +242,36 @@ def _bottom_limit(side: int, explicit: bool) -> int:
     return bottom
 
 
-def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str, rng) -> Zone:
-    """Where the type of the layout goes, in cover pixels: clear of the faces with their hair and chin."""
+MIN_ZONE = 0.16  # a requested text position is honoured only when it leaves at least this share of the side
+
+
+def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str, rng,
+              position: str = "auto") -> Zone:
+    """Where the type of the layout goes, in cover pixels: clear of the faces with their hair and chin.
+    `position` (top, center, bottom) is the caller's; the layout's own zone when it cannot be kept clear."""
+    zone = _layout_zone(comp, pic, side, explicit, align)
+    if position == "auto":
+        return zone
+    m, gap = round(side * MARGIN), round(side * 0.035)
+    bottom = _bottom_limit(side, explicit)
+    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "panel") else None
+    if pic.placement is not None and pic.placement.shape == "panel":
+        keep = pic.photo_box
+    if position == "top":
+        wanted = Zone(m, (keep[1] - gap) if keep else round(side * 0.5), "top", align)
+    elif position == "bottom":
+        wanted = Zone(max(keep[3] + gap, round(side * 0.42)) if keep else round(side * 0.42), bottom, "bottom",
+                      align)
+    else:
+        wanted = Zone(m, bottom, "center", "center")
+        if keep:
+            below, above = Zone(keep[3] + gap, bottom, "center", "center"), Zone(m, keep[1] - gap, "center",
+                                                                                  "center")
+            wanted = max(below, above, key=lambda z: z.bottom - z.top)
+    return wanted if wanted.bottom - wanted.top >= side * MIN_ZONE else zone
+
+
+def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str) -> Zone:
     m, gap = round(side * MARGIN), round(side * 0.035)
     bottom = _bottom_limit(side, explicit)
     keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "panel") else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .. import composite
+from .. import composite, cutout
 
 PERSON_COVERAGE = 0.3  # no face found, but the person model calls this much of the photo a person
 MIN_FACE_SHARE = 0.45  # faces smaller than this share of the main face's height are bystanders, not the act
@@ -40,7 +40,7 @@ class PreparedPhoto:
     face_source: str
     mask: np.ndarray | None  # uint8 person alpha at photo resolution, when there is a person
     coverage: float
-    subject: composite.Subject | None
+    subject: cutout.Subject | None
     gate: Gate
     ms: float
 
@@ -159,7 +159,7 @@ def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None 
             coverage = float((alpha > 127).mean())
             if coverage < (0.02 if main is not None else PERSON_COVERAGE):
                 alpha = None
-    subject = composite.subject_from_mask(alpha, main, pixels) if alpha is not None else None
+    subject = cutout.subject_from_mask(alpha, main, pixels) if alpha is not None else None
     if alpha is not None:
         alpha.flags.writeable = False
         gate = judge_mask(alpha, faces, main)

@@ -63,8 +63,8 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         x0, y0 = int(cx) - pad, int(cy) - pad
         size = 2 * pad + 1
         angle = rng.uniform(0, np.pi)
-        points = [(cx - x0 + r * np.cos(angle + k * 2 * np.pi / blades), cy - y0 + r * np.sin(angle + k * 2 * np.pi / blades))
-                  for k in range(blades)]
+        turns = angle + np.arange(blades) * 2 * np.pi / blades
+        points = np.stack([cx - x0 + r * np.cos(turns), cy - y0 + r * np.sin(turns)], axis=1)
         disc = np.zeros((size, size), np.float32)
         cv2.fillPoly(disc, [np.array(points, np.int32)], 1.0, lineType=cv2.LINE_AA)
         rim = disc - cv2.erode(disc, np.ones((3, 3), np.uint8), iterations=max(1, int(r * 0.12)))
