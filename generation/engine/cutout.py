@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cache import TaskCache
 from .composite import (
     BLEND_TILE,
     SOLID,
@@ -155,20 +154,10 @@ def decontaminate(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
-_DECON_CACHE = TaskCache(2)
-_REDUCED_CACHE = TaskCache(6)
-
-
 def _block_reduced(image: np.ndarray, k: int, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """`image` (or its part `box`: y0, y1, x0, x1) averaged over whole k x k blocks from the box's corner (rows
-    and columns past the last whole block dropped), kept (read-only) for the next variant of the same photo."""
-    key = (id(image), image.shape, k, box)
-    reduced = _REDUCED_CACHE.get(key, image)
-    if reduced is None:
-        reduced = block_means(image if box is None else image[box[0]:box[1], box[2]:box[3]], k)
-        reduced.flags.writeable = False
-        _REDUCED_CACHE.put(key, reduced, image)
-    return reduced
+    and columns past the last whole block dropped)."""
+    return block_means(image if box is None else image[box[0]:box[1], box[2]:box[3]], k)
 
 
 def _padded_box(subject: Subject, pad: int) -> tuple[int, int, int, int]:
@@ -179,17 +168,10 @@ def _padded_box(subject: Subject, pad: int) -> tuple[int, int, int, int]:
 
 
 def _decontaminated(photo: np.ndarray, subject: Subject, pad: int) -> np.ndarray:
-    """decontaminate() of the subject's padded box (_padded_box) of `photo`, kept (read-only) for the next
-    variant of the same photo."""
+    """decontaminate() of the subject's padded box (_padded_box) of `photo`."""
     y0, y1, x0, x1 = _padded_box(subject, pad)
-    key = (id(photo), photo.shape, id(subject.alpha), (y0, y1, x0, x1))
-    clean = _DECON_CACHE.get(key, photo)
-    if clean is None:
-        alpha = subject.alpha[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
-        clean = decontaminate(photo[y0:y1, x0:x1], alpha)
-        clean.flags.writeable = False
-        _DECON_CACHE.put(key, clean, photo)
-    return clean
+    alpha = subject.alpha[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
+    return decontaminate(photo[y0:y1, x0:x1], alpha)
 
 
 def match_tone(subject_mean: np.ndarray, scene_mean: np.ndarray, light: np.ndarray, *,

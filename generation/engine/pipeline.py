@@ -155,7 +155,7 @@ def compose(c: Canvas) -> None:
         figure(c, override)
         return
     pic = picture(p, c.art, c.palette, c.rng("art"), c.side, override, motifs=c.motifs and _motif_layer(c),
-                  subject_crop=c.spec.subject_crop, intensity=scene_intensity(c))
+                  subject_crop=c.spec.subject_crop, intensity=scene_intensity(c), text_position=c.spec.text_position)
     c.rgb, c.work, c.placement, c.picture = pic.rgb, pic.rgb.shape[0], pic.placement, pic
     c.measurements["composition"].update(pic.measurements)
     if pic.placement is not None:

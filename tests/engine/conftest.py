@@ -1,8 +1,10 @@
-"""Shared photos for the engine tests: skimage's astronaut (a person) and coffee (no person)."""
+"""Shared photos for the engine tests: skimage's astronaut (a person), coffee (no person), and the development set
+of real photos in tests/fixtures/photos (SOURCES.md gives each one's origin and licence)."""
 
 import io
 import json
 import os
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -25,6 +27,25 @@ def astronaut():
 @pytest.fixture(scope="session")
 def coffee():
     return load_photo(encode(data.coffee()))
+
+
+PHOTOS = Path(__file__).resolve().parent.parent / "fixtures" / "photos"
+# The photos the API accepts (video_still.jpg is 640x360: under the 400 px floor, refused like any upload).
+DEVELOPMENT_SET = sorted(p.stem for p in PHOTOS.glob("*.jpg") if p.stem != "video_still")
+
+
+@pytest.fixture(scope="session")
+def photo_set():
+    """load_photo of every development photo by name (decoded once per session)."""
+    return {name: load_photo((PHOTOS / f"{name}.jpg").read_bytes()) for name in DEVELOPMENT_SET}
+
+
+@pytest.fixture(scope="session")
+def prepared_set(photo_set):
+    """The development photos prepared once each (faces, mask, gate), as a task's job prepares its photo."""
+    from generation.engine import prepare_photo
+
+    return {name: prepare_photo(image) for name, image in photo_set.items()}
 
 
 # --- A tiny randomly initialised Stable Diffusion pipeline (offline, CPU, a few seconds) ---

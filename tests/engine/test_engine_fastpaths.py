@@ -2,7 +2,6 @@
 
 import cv2
 import numpy as np
-import pytest
 
 from generation.engine import composite, cutout, grade, typeset
 from generation.engine.presets import GENRES
@@ -89,7 +88,7 @@ def test_scene_primitives_match_numpy():
 
 
 def test_standing_figure_casts_a_contact_shadow_under_its_feet():
-    from generation.engine.composite import CutoutStyle, Subject, paste_cutout
+    from generation.engine.cutout import CutoutStyle, Subject, paste_cutout
 
     photo = np.full((400, 200, 3), 200, np.uint8)
     alpha = np.zeros((400, 200), np.uint8)
@@ -113,7 +112,7 @@ def test_standing_figure_casts_a_contact_shadow_under_its_feet():
     assert cut[feet_y + 4:feet_y + 12, 480:520].mean() > below + 20
 
 
-def test_block_reduced_copies_are_block_means_shared_by_the_variants():
+def test_block_reduced_copies_are_block_means():
 
     rng = np.random.default_rng(8)
     photo = rng.integers(0, 256, (403, 301, 3), dtype=np.uint8)
@@ -121,15 +120,12 @@ def test_block_reduced_copies_are_block_means_shared_by_the_variants():
     expected = photo[:402, :300].astype(np.float64).reshape(134, 3, 100, 3, 3).mean(axis=(1, 3))
     assert reduced.shape == (134, 100, 3)
     assert np.abs(reduced - expected).max() <= 0.5 + 1e-9
-    assert cutout._block_reduced(photo, 3) is reduced  # the next variant of the task reuses it
-    assert not reduced.flags.writeable
-    assert cutout._block_reduced(photo.copy(), 3) is not reduced  # another photo, even with equal pixels
 
 
 def test_a_shrunk_cut_out_almost_off_the_canvas_is_still_drawn():
     # Scale 0.3 (whole blocks of 3) with only a two-pixel-wide sliver of the photo landing on the canvas:
     # narrower than a block, so it is shrunk as it is rather than sliced out of the reduced copy.
-    from generation.engine.composite import CutoutStyle, Subject, paste_cutout
+    from generation.engine.cutout import CutoutStyle, Subject, paste_cutout
 
     rng = np.random.default_rng(9)
     photo = rng.integers(0, 256, (600, 600, 3), dtype=np.uint8)
@@ -146,7 +142,7 @@ def test_a_shrunk_cut_out_almost_off_the_canvas_is_still_drawn():
 def test_reduced_mask_and_pixels_of_a_shrunk_cut_out_line_up():
     # The mask and the clean pixels are reduced from the same corner: a subject with a hard vertical edge
     # keeps that edge where its pixels change colour.
-    from generation.engine.composite import CutoutStyle, Subject, paste_cutout
+    from generation.engine.cutout import CutoutStyle, Subject, paste_cutout
 
     photo = np.zeros((900, 900, 3), np.uint8)
     photo[:, 452:] = 250  # the subject's right half is bright
@@ -161,29 +157,6 @@ def test_reduced_mask_and_pixels_of_a_shrunk_cut_out_line_up():
     inside = np.flatnonzero(np.abs(row - 60) > 20)
     assert inside.size and abs(inside[0] - 301 * 0.25) <= 1.5 and abs(inside[-1] - 601 * 0.25) <= 1.5
     assert abs(np.flatnonzero(row > 150)[0] - 452 * 0.25) <= 1.5
-
-
-@pytest.mark.parametrize("variant", ["artist", "background", "text"])
-def test_the_scene_dither_keeps_a_dark_gradient_free_of_bands_at_every_intensity(monkeypatch, variant):
-    # The dither goes on after the variant's intensity, so the 8-bit scene follows a slow ramp on average
-    # (a column's mean within a fifth of a level of the ideal), not in visible steps of a level.
-    from generation.engine import CoverSpec, pipeline
-
-    n = 600
-    ramp = np.repeat(np.linspace(0.20, 0.24, n, dtype=np.float32)[None, :, None], n, axis=0)
-    ramp = np.repeat(ramp, 3, axis=2)
-    monkeypatch.setattr(pipeline, "procedural_scene", lambda c, size: ramp)
-    monkeypatch.setattr(pipeline, "scene_size", lambda name, side: n)
-    spec = CoverSpec(genre="ambient", artist="A", album="B", variant=variant, size=3000, seed=1)
-    preset = pipeline.GENRES["ambient"]
-    palette, _ = pipeline.spec_palette(spec, preset)
-    canvas = pipeline.Canvas(spec, preset, palette, 3000, photo=np.zeros((8, 8, 3), np.uint8))
-    pipeline.background(canvas)
-    amount = 0.3 + 1.4 * pipeline.scene_intensity(canvas)
-    ideal = 255.0 * (palette[0][0] + (ramp[0, :, 0] - palette[0][0]) * amount)
-    columns = canvas.scene[:, :, 0].astype(np.float64).mean(axis=0)
-    smooth = np.convolve(columns - ideal, np.ones(25) / 25, mode="valid")
-    assert np.abs(smooth).max() < 0.2
 
 
 def test_a_vignette_window_reads_the_cover_map_where_it_lies():

@@ -52,7 +52,7 @@ def test_every_genre_and_variant_renders_store_ready(genre, variant, astronaut):
     assert_text_inside_margins(result, 1400)
     extension = "jpg" if output_format == "jpeg" else "png"
     assert result.filename == f"Sigur_Ros_Agaetis_byrjun_1400x1400.{extension}"
-    assert set(result.measurements["timings_ms"]) >= {"load", "segment", "background", "grade", "typeset",
+    assert set(result.measurements["timings_ms"]) >= {"load", "segment", "compose", "layout", "typeset",
                                                       "export", "total"}
 
 

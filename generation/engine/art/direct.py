@@ -7,7 +7,7 @@ zone, and what is laid under the letters. The typesetter, the upscale and the ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -116,9 +116,13 @@ def _panel(canvas: np.ndarray, pic: np.ndarray, x0: int, y0: int, border_colour)
 
 def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: int,
             scene_override: np.ndarray | None = None, motifs=None, *, subject_crop: str = "auto",
-            intensity: float = 0.5) -> Picture:
+            intensity: float = 0.5, text_position: str = "auto") -> Picture:
     """The composition's picture at the working size. `subject_crop` (auto, face, bust, full) sets how tight
-    the photo is cropped around the faces; `intensity` (0..1, 0.5 as designed) how strong the scene is."""
+    the photo is cropped around the faces; `intensity` (0..1, 0.5 as designed) how strong the scene is;
+    `text_position` top leaves headroom above the faces for the type, bottom room below them."""
+    if text_position in ("top", "bottom") and comp.layout.photo in ("full", "band"):
+        eye_y = max(comp.layout.eye_y, 0.58) if text_position == "top" else min(comp.layout.eye_y, 0.3)
+        comp = replace(comp, layout=replace(comp.layout, eye_y=eye_y))
     work = min(side, WORK_MAX)
     f = side / work
     layout = comp.layout
