@@ -158,6 +158,8 @@ def compose(c: Canvas) -> None:
                   subject_crop=c.spec.subject_crop, intensity=scene_intensity(c), text_position=c.spec.text_position)
     c.rgb, c.work, c.placement, c.picture = pic.rgb, pic.rgb.shape[0], pic.placement, pic
     c.measurements["composition"].update(pic.measurements)
+    if pic.measurements["scene"] is not None:
+        c.measurements["scene"] = {"name": "diffusion" if override is not None else c.art.scene}
     if pic.placement is not None:
         c.measurements["subject"] = {"box": list(pic.placement.box), "shape": pic.placement.shape,
                                      "face_box": list(pic.placement.face) if pic.placement.face else None}
