@@ -30,7 +30,7 @@ def scripted(monkeypatch):
 
     real_render = jobs.engine.render
 
-    def render(spec):
+    def render(spec, photo=None):
         state["seeds"].append(spec.seed)
         return real_render(spec)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import composite, cutout
 from .art.compositions import Composition, choose
-from .art.direct import Picture, picture, stamp_backdrop, usable_side
+from .art.direct import Picture, faces_fit, picture, stamp_backdrop, text_room, usable_side
 from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
 from .art.prepare import PreparedPhoto, prepare_photo
@@ -146,7 +146,8 @@ def compose(c: Canvas) -> None:
     every other layout is drawn here, photo first, at the working size."""
     p = c.prepared
     c.art = choose(c.spec.genre, c.spec.variant, c.spec.seed, usable_side(p), c.side,
-                   cutout=p is not None and p.gate.passed and p.subject is not None)
+                   cutout=p is not None and p.gate.passed and p.subject is not None, room=text_room(p),
+                   whole=faces_fit(p, c.side))
     c.measurements["composition"] = {"layout": c.art.layout.name}
     override = None
     if c.spec.background_backend == "diffusion":

@@ -420,6 +420,8 @@ def choose_colour(candidates: list[tuple[int, int, int]], samples: list[np.ndarr
 def scrim_strength(text_lum: float, samples: list[np.ndarray]) -> float:
     """How much to darken (light text) or lighten (dark text) the area so the worst pixel reaches 4.5:1."""
     goal = MIN_CONTRAST * 1.1  # aim a little past the minimum: the scrim's soft edge costs some
+    if not any(s.size for s in samples):
+        return 0.0
     if text_lum > 0.4:  # darken: the 90th percentile must drop to this luminance
         target = (text_lum + 0.05) / goal - 0.05
         worst = max(float(np.percentile(s, 90)) for s in samples if s.size)

@@ -137,13 +137,22 @@ def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> fl
     return (layout.share if share is None else share) * side / MAX_ENLARGE
 
 
-def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = False) -> bool:
+TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
+
+
+def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = False, room: float = 1.0,
+         whole=None) -> bool:
     """Whether a photo whose usable crop is `photo_side` px (None: no photo) can fill the layout; a cut-out
-    layout also needs a mask that passed the gate."""
+    layout also needs a mask that passed the gate, and type on a full-bleed photo `room` clear of the faces
+    (a face filling the frame leaves none: its covers set the type in a band or under a panel)."""
     if layout.photo == "none":
         return True
     if photo_side is None or (layout.photo == "cutout" and not cutout):
         return False
+    if layout.photo == "full" and room < TEXT_ROOM:
+        return False
+    if whole is not None and layout.photo in ("full", "band") and not whole(layout):
+        return False  # the faces with their hair and chin cannot all be in this layout's frame
     if layout.photo in ("ghost", "texture"):
         return True  # soft by design: a ghost or a texture holds no detail to lose
     if layout.photo == "panel":
@@ -152,12 +161,13 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
 
 
 def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: int, *,
-           cutout: bool = False) -> Composition:
+           cutout: bool = False, room: float = 1.0, whole=None) -> Composition:
     """The composition of one cover: the seed walks the variant's layouts in order (four seeds, four layouts),
-    skipping those the photo cannot hold; treatment, scene and background are picked by further digits."""
+    skipping those the photo cannot hold; treatment, scene and background are picked by further digits.
+    `whole(layout)` says whether the photo's faces fit that layout's frame whole (None: they do)."""
     art = direction(genre)
     layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
-    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout)]
+    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole)]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist

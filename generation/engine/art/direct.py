@@ -45,6 +45,32 @@ def usable_side(photo: PreparedPhoto | None) -> float | None:
     return float(min(w, h))
 
 
+def faces_fit(photo: PreparedPhoto | None, side: int):
+    """For choose(): whether a layout's crop of this photo holds its faces whole (None without faces)."""
+    if photo is None or not photo.faces:
+        return None
+
+    def whole(layout) -> bool:
+        aspect = 1.0 if layout.photo == "full" else 1.0 / (1.0 - BAND_SHARE)
+        comp = Composition(layout, "", "", "", None)
+        return _crop(photo, comp, aspect, side).whole
+
+    return whole
+
+
+def text_room(photo: PreparedPhoto | None) -> float:
+    """The share of the photo's widest square crop that lies clear of the faces (with hair and chin), above or
+    below them: how much room type set on the photo would have."""
+    if photo is None or photo.cluster() is None:
+        return 1.0
+    cluster = photo.cluster(min(photo.size))
+    crop = face_crop(photo.size, 1.0, cluster, face_share=0.0001)
+    keep = protected(cluster)
+    above = max(0.0, keep[1] - crop.box[1])
+    below = max(0.0, crop.box[3] - keep[3])
+    return max(above, below) / crop.height
+
+
 def _scene(comp: Composition, rng, n: int, palette, work: int, override: np.ndarray | None,
            motifs=None, intensity: float = 0.5) -> np.ndarray:
     if override is not None:  # the diffusion backend's picture: the same composition, another scene source
@@ -66,8 +92,9 @@ def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, fac
     layout = comp.layout
     needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "panel") else 0.0
     face_share = SUBJECT_CROPS.get(subject_crop, layout.face_share)
-    return face_crop(photo.size, aspect, photo.cluster(), face_share=face_share, eye_y=layout.eye_y,
-                     face_x=face_x, zoom_limit=needed)
+    w, h = photo.size
+    return face_crop(photo.size, aspect, photo.cluster(min(w, h * aspect)), face_share=face_share,
+                     eye_y=layout.eye_y, face_x=face_x, zoom_limit=needed)
 
 
 def _treated(photo: PreparedPhoto, crop: Crop, size: tuple[int, int], comp: Composition, palette, rng,
@@ -89,7 +116,7 @@ def _treated(photo: PreparedPhoto, crop: Crop, size: tuple[int, int], comp: Comp
 
 def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None, tuple | None]:
     face = on_canvas(photo.face, crop, target) if photo.face is not None else None
-    cluster = photo.cluster()
+    cluster = photo.cluster(crop.width)
     keep = on_canvas(protected(cluster), crop, target) if cluster is not None else None
     return face, keep
 
@@ -254,6 +281,8 @@ def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align:
     """Where the type of the layout goes, in cover pixels: clear of the faces with their hair and chin.
     `position` (top, center, bottom) is the caller's; the layout's own zone when it cannot be kept clear."""
     zone = _layout_zone(comp, pic, side, explicit, align)
+    if zone.bottom - zone.top < side * 0.1:  # nowhere clear of the faces: over the lower part of the picture
+        zone = Zone(round(side * 0.66), _bottom_limit(side, explicit), "bottom", align)
     if position == "auto":
         return zone
     m, gap = round(side * MARGIN), round(side * 0.035)

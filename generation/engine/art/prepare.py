@@ -53,13 +53,23 @@ class PreparedPhoto:
     def face(self) -> tuple[float, float, float, float] | None:
         return self.faces[0] if self.faces else None
 
-    def cluster(self) -> tuple[float, float, float, float] | None:
-        """The box around the faces that matter: the main one and any nearly as large (a couple, a band)."""
+    def cluster(self, max_width: float | None = None) -> tuple[float, float, float, float] | None:
+        """The box around the faces that matter: the main one and any nearly as large (a couple, a band),
+        largest first, as many as fit `max_width` photo pixels with their ears (a wide group is cropped
+        around the faces nearest the main one's size, not cut through the middle)."""
         if not self.faces:
             return None
-        main_h = self.faces[0][3] - self.faces[0][1]
-        kept = [f for f in self.faces if f[3] - f[1] >= MIN_FACE_SHARE * main_h]
-        return (min(f[0] for f in kept), min(f[1] for f in kept), max(f[2] for f in kept), max(f[3] for f in kept))
+        main = self.faces[0]
+        main_h = main[3] - main[1]
+        box = main
+        for f in self.faces[1:]:
+            if f[3] - f[1] < MIN_FACE_SHARE * main_h:
+                continue
+            grown = (min(box[0], f[0]), min(box[1], f[1]), max(box[2], f[2]), max(box[3], f[3]))
+            if max_width is not None and (grown[2] - grown[0]) + 0.6 * main_h > max_width:
+                continue
+            box = grown
+        return box
 
 
 def _sharpness(pixels: np.ndarray) -> float:

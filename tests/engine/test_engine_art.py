@@ -1,0 +1,246 @@
+"""The art direction: every layout and treatment renders for every genre, four seeds are four designs, the face
+stays whole on every photo of the development set, the mask gate refuses bad masks, and type keeps its script,
+its case and its phrase."""
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from generation.engine import GENRES, CoverSpec, render
+from generation.engine.art import compositions, textures, treatments
+from generation.engine.art.compositions import LAYOUTS, MAX_ENLARGE, SCENE_ONLY, Composition, choose, direction
+from generation.engine.art.crop import face_crop, protected
+from generation.engine.art.direct import picture
+from generation.engine.art.prepare import judge_mask
+from generation.engine.fonts import choose_font, coverage
+from generation.engine.pipeline import resolve_palette
+from generation.engine.presets import GARAMOND, SPARTAN_BLACK
+from generation.engine.segmentation import DEFAULT_MODEL_DIR, MODEL_FILES
+from generation.engine.sentinel.composition import face_clear
+from generation.engine.typeset import Role, _splits, deliberate_lowercase, fit_role, role_caps
+
+SIDE = 1400
+needs_models = pytest.mark.skipif(not all((DEFAULT_MODEL_DIR / m.filename).is_file() for m in MODEL_FILES),
+                                  reason="segmentation models not fetched (python manage.py fetch_models)")
+
+
+def spec(**kwargs):
+    base = {"genre": "hiphop", "artist": "NOVA", "album": "Still Standing", "size": SIDE, "seed": 1,
+            "output_format": "jpeg"}
+    return CoverSpec(**{**base, **kwargs})
+
+
+# -- the library ------------------------------------------------------------------------------------
+
+def test_every_genre_has_two_scene_families_and_every_variant_four_layouts():
+    for genre in GENRES:
+        art = direction(genre)
+        assert len(set(art.scenes)) >= 2 and set(art.scenes) <= set(textures.FAMILIES), genre
+        assert set(art.treatments) <= set(treatments.TREATMENTS), genre
+    for variant, layouts in LAYOUTS.items():
+        assert len({lay.name for lay in layouts if lay.photo != "cutout"}) >= 4, variant
+    assert len(SCENE_ONLY) >= 4
+
+
+@pytest.mark.parametrize("genre", sorted(GENRES))
+def test_every_layout_and_treatment_renders_with_and_without_a_photo(genre, astronaut):
+    """Each layout of the library drawn directly for the genre (with each of its treatments and scenes in
+    turn), then as a whole cover through the pipeline: with the astronaut and with no photo."""
+    from generation.engine.art.prepare import prepare_photo
+
+    palette = resolve_palette(GENRES[genre], None)
+    prepared = prepare_photo(astronaut)
+    art = direction(genre)
+    layouts = [lay for v in ("artist", "background", "text") for lay in LAYOUTS[v] if lay.photo != "cutout"]
+    for index, layout in enumerate(layouts + list(SCENE_ONLY)):
+        comp = Composition(layout, art.treatments[index % len(art.treatments)], art.scenes[index % len(art.scenes)],
+                           art.background[index % len(art.background)], art)
+        for photo in (prepared, None):
+            pic = picture(photo, comp, palette, np.random.default_rng(index), 600)
+            assert pic.rgb.shape == (600, 600, 3) and pic.rgb.dtype == np.uint8
+            assert pic.rgb.std() > 4, (layout.name, comp.treatment, comp.scene)  # a picture, not a flat field
+    for variant in ("artist", "background", "text", "free"):
+        for photo in (astronaut, None):
+            result = render(spec(genre=genre, variant=variant, photo=photo, size=1400), prepared if photo else None)
+            assert result.measurements["text_boxes"], (variant, photo is None)
+
+
+def test_four_seeds_give_four_layouts(astronaut):
+    from generation.engine.art.prepare import prepare_photo
+
+    big = cv2.resize(np.asarray(astronaut), (1100, 1100), interpolation=cv2.INTER_CUBIC)  # full-bleed at 3000
+    buffer = io.BytesIO()
+    Image.fromarray(big).save(buffer, "JPEG", quality=92)
+    from generation.engine import load_photo
+
+    photo = load_photo(buffer.getvalue())
+    prepared = prepare_photo(photo)
+    for genre in ("hiphop", "classical", "edm"):
+        for variant in ("artist", "background", "text"):
+            seen = set()
+            for seed in range(4):
+                comp = choose(genre, variant, seed, 1100, 3000)
+                seen.add(comp.layout.name)
+            assert len(seen) == 4, (genre, variant, seen)
+    # And the covers themselves differ as designs: not one picture re-coloured.
+    covers = [np.asarray(Image.open(io.BytesIO(render(spec(photo=photo, seed=seed, size=1400), prepared).data))
+                         .convert("L").resize((64, 64)), np.float32) for seed in range(4)]
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert np.abs(covers[i] - covers[j]).mean() > 12, (i, j)
+
+
+def test_a_low_resolution_photo_is_never_enlarged_past_the_cap(photo_set, prepared_set):
+    photo = photo_set["lowres_480p"]  # 640 x 480
+    for seed in range(8):
+        for variant in ("artist", "free"):
+            result = render(spec(photo=photo, variant=variant, seed=seed, size=3000), prepared_set["lowres_480p"])
+            box = result.measurements["subject"]["box"]
+            shown = max(box[2] - box[0], box[3] - box[1])
+            assert result.measurements["subject"]["shape"] == "panel"
+            assert shown <= 480 * MAX_ENLARGE * 1.01, (seed, shown)  # the short side, at most 3x
+
+
+def test_png_covers_carry_film_grain_too():
+    flat = render(spec(genre="ambient", variant="text", seed=2, output_format="png", size=1400))
+    pixels = flat.pixels.astype(np.float32)
+    smooth = cv2.GaussianBlur(pixels, (0, 0), 2.0)
+    assert np.abs(pixels - smooth).mean() > 0.8  # grain: fine luminance noise over the whole picture
+
+
+# -- faces on real photos -------------------------------------------------------------------------
+
+@needs_models
+@pytest.mark.parametrize("variant", ["artist", "free"])
+def test_a_face_never_leaves_the_frame_on_any_photo_of_the_set(variant, photo_set, prepared_set):
+    for name, photo in photo_set.items():
+        prepared = prepared_set[name]
+        for seed in range(3):
+            result = render(spec(photo=photo, variant=variant, seed=seed), prepared)
+            subject = result.measurements["subject"]
+            face = subject["face_box"]
+            if prepared.faces:
+                assert face is not None, (name, seed)
+                verdict, values = face_clear(face, result.measurements["text_boxes"], SIDE)
+                assert verdict == "pass", (name, seed, result.measurements["composition"], values)
+                # The hair and the chin too: the protected box lies inside the photo's frame on the cover.
+                box = subject["box"]
+                assert face[0] >= box[0] and face[1] >= box[1] and face[2] <= box[2] and face[3] <= box[3], name
+
+
+def test_the_crop_keeps_hair_ears_and_chin_inside():
+    face = (400.0, 300.0, 520.0, 450.0)  # 150 px high in a 1000 x 1600 portrait
+    for share in (0.1, 0.2, 0.34, 0.6):
+        crop = face_crop((1000, 1600), 1.0, face, face_share=share)
+        keep = protected(face)
+        assert crop.whole
+        assert crop.box[0] <= keep[0] and crop.box[1] <= keep[1] and crop.box[2] >= keep[2] and crop.box[3] >= keep[3]
+    # A group wider than the photo is tall: the crop is the widest it can be and says the faces don't all fit.
+    wide = face_crop((1600, 600), 1.0, (50.0, 200.0, 1550.0, 330.0), face_share=0.2)
+    assert not wide.whole and wide.width == 600
+
+
+# -- the mask gate ----------------------------------------------------------------------------------
+
+def _person(h=600, w=500):
+    mask = np.zeros((h, w), np.uint8)
+    cv2.ellipse(mask, (w // 2, 380), (150, 200), 0, 0, 360, 255, -1)  # the body
+    cv2.circle(mask, (w // 2, 150), 70, 255, -1)  # the head
+    return cv2.GaussianBlur(mask, (0, 0), 1.5)
+
+
+def test_the_gate_passes_a_clean_person():
+    gate = judge_mask(_person(), [(200.0, 100.0, 300.0, 210.0)], (200.0, 100.0, 300.0, 210.0))
+    assert gate.passed, gate.reasons
+
+
+def test_the_gate_refuses_masks_built_to_fail():
+    face = (200.0, 100.0, 300.0, 210.0)
+    cut = _person()
+    cut[:, :40] = 255  # runs into the left edge: the frame cut the shoulder
+    assert any("frame" in r for r in judge_mask(cut, [face], face).reasons)
+    blobs = _person()
+    cv2.circle(blobs, (60, 60), 40, 255, -1)  # a piece of the background kept apart from the body
+    assert any("blobs" in r for r in judge_mask(blobs, [face], face).reasons)
+    holes = _person()
+    cv2.circle(holes, (250, 400), 40, 0, -1)  # the scene would show through the body
+    assert any("holes" in r for r in judge_mask(holes, [face], face).reasons)
+    bystander = (210.0, 420.0, 290.0, 500.0)  # another face inside the mask
+    assert any("other face" in r for r in judge_mask(_person(), [face, bystander], face).reasons)
+    soft = cv2.GaussianBlur(_person(), (0, 0), 25)  # an edge nobody is sure of
+    assert any("uncertain edge" in r for r in judge_mask(soft, [face], face).reasons)
+
+
+# -- type ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, script_font", [
+    ("Кино", "NotoSerif"),  # Cyrillic in EB Garamond's style: a serif, not DejaVu
+    ("Ελληνικά", "NotoSerif"),
+    ("방탄소년단", "NotoSerifCJK"),
+    ("עברית", "NotoSerifHebrew"),
+    ("العربية", "NotoNaskhArabic"),
+    ("हिन्दी", "NotoSerifDevanagari"),
+])
+def test_fallback_fonts_match_the_script_and_the_style(text, script_font):
+    choice = choose_font(text, GARAMOND)
+    if not any(script_font in f.path for f in _system_candidates(script_font)):
+        pytest.skip(f"{script_font} not installed (Debian fonts-noto-core / fonts-noto-cjk)")
+    if set(map(ord, text)) <= coverage(choice.font) and choice.font.path.endswith(GARAMOND.system.rsplit("/")[-1]):
+        return  # the genre face itself covers the script (EB Garamond has Greek and Cyrillic)
+    assert script_font in choice.font.path, choice.font.path
+    assert "DejaVu" not in choice.font.path
+    sans = choose_font(text, SPARTAN_BLACK)  # a sans genre face falls back to a sans
+    assert "Sans" in sans.font.path or choice.font.path == sans.font.path, sans.font.path
+
+
+def _system_candidates(name):
+    from generation.engine.fonts import system_fonts
+
+    return [f for f in system_fonts() if name in f.path]
+
+
+def test_one_line_is_one_face():
+    mixed = choose_font("SEOUL 서울", SPARTAN_BLACK)
+    assert set(map(ord, "SEOUL 서울".replace(" ", ""))) <= coverage(mixed.font) or mixed.missing
+
+
+def test_deliberate_lowercase_stays_lowercase():
+    typo = GENRES["hiphop"].fonts  # an all-caps genre
+    assert deliberate_lowercase("billie eilish") and not deliberate_lowercase("Billie Eilish")
+    assert not role_caps(Role("artist", "billie eilish", 0.1, 2, typo.primary), typo)
+    assert role_caps(Role("artist", "Billie Eilish", 0.1, 2, typo.primary), typo)
+    result = render(spec(artist="dvsn", album="morning after", seed=2))
+    displays = {line["role"]: line["display"] for line in result.measurements["lines"]}
+    assert displays["artist"] == "dvsn" and displays["album"] == "morning after"
+
+
+def test_no_line_starts_with_a_separator_and_breaks_follow_the_phrase():
+    for text in ("RICCARDO MUTI · CHICAGO SYMPHONY ORCHESTRA", "Live / Unplugged / Remastered"):
+        for count in (2, 3):
+            for parts in _splits(text, count):
+                assert all(part[0] not in "·/" for part in parts[1:]), parts
+    typo = GENRES["rnb"].fonts
+    lines = fit_role(Role("album", "Velvet Hours (Live)", 0.2, 2, typo.primary), typo, 3000, 1500)
+    assert [line.text for line in lines] == ["Velvet Hours", "(Live)"]
+
+
+def test_genre_faces_have_their_voice():
+    def name(genre):
+        from generation.engine.fonts import package_font
+
+        return package_font(GENRES[genre].fonts.primary).path.rsplit("/", 1)[-1]
+
+    installed = {GENRES[g].fonts.primary.system for g in ("hiphop", "metal", "lofi", "edm", "classical")}
+    from pathlib import Path
+
+    if not all(Path("/usr/share/fonts", s).is_file() for s in installed):
+        pytest.skip("Debian genre fonts not installed (.ci/run installs them)")
+    assert name("hiphop").startswith("BebasNeue")  # heavy condensed display
+    assert name("metal").startswith("Blankenburg")  # blackletter
+    assert name("lofi").startswith("Courier Prime")  # typewriter
+    assert name("edm").startswith("LeagueSpartan")  # geometric
+    assert name("classical").startswith("EBGaramond")  # elegant serif
+    assert compositions.DIRECTIONS.keys() == GENRES.keys()
