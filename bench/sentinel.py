@@ -1,9 +1,10 @@
-"""Render the contact-sheet set (every genre x variant x {astronaut, coffee, no photo}) and run the Sentinel on it.
+"""Render every genre x variant x photo of the development set (tests/fixtures/photos, plus no photo) and run
+the Sentinel on every cover, as a task's job does (the photo prepared once).
 
-Prints the first-attempt pass rate, every cover that did not pass and why, and each check's median time
-against the median render time.
+Prints the first-attempt pass rate (the share of covers delivered without a regeneration or a staff review),
+every cover that did not pass and why, and each check's median time against the median render time.
 
-    .venv/bin/python bench/sentinel.py [--size 3000] [--genres hiphop,edm] [--no-ocr]
+    .venv/bin/python bench/sentinel.py [--size 3000] [--genres hiphop,edm] [--photos couple,none] [--no-ocr]
 """
 
 import argparse
@@ -17,7 +18,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.contact_sheet import SAMPLES, photos  # noqa: E402
+from bench.contact_sheet import SAMPLES, development_set, prepared  # noqa: E402
 from generation import engine  # noqa: E402
 from generation.engine import sentinel  # noqa: E402
 
@@ -29,8 +30,10 @@ def main() -> None:
     parser.add_argument("--variants", default="artist,background,text")
     parser.add_argument("--format", default="png")
     parser.add_argument("--no-ocr", action="store_true")
+    parser.add_argument("--photos", default="")
     args = parser.parse_args()
-    sources = photos()
+    sources = development_set([n for n in args.photos.split(",") if n] or None)
+    ready = {name: prepared(image) for name, image in sources.items()}
     verdicts: Counter = Counter()
     per_check: Counter = Counter()
     render_ms, timings, hashes, lows = [], {}, [], {}
@@ -40,9 +43,10 @@ def main() -> None:
         for col, (name, variant) in enumerate((n, v) for n in sources for v in args.variants.split(",")):
             spec = engine.CoverSpec(genre=genre, artist=artist, album=album, feature=feature, variant=variant,
                                     size=args.size, seed=11 + col, output_format=args.format, photo=sources[name],
-                                    explicit=(genre == "hiphop" and variant == "artist"))
+                                    explicit=(genre == "hiphop" and variant == "artist"),
+                                    model_dir=str(Path(__file__).resolve().parent.parent / "var" / "models"))
             t0 = time.perf_counter()
-            result = engine.render(spec)
+            result = engine.render(spec, ready[name])
             render_ms.append((time.perf_counter() - t0) * 1000)
             texts = {"artist": artist, "album": album, "feature": feature}
             qa = sentinel.check(result, result.measurements, requested_size=args.size, texts=texts,
@@ -59,7 +63,8 @@ def main() -> None:
                 per_check[(k, v)] += 1
             if bad:
                 shown = {k: qa["values"].get(k, qa["values"].get(k + "_ratio")) for k in bad}
-                print(f"  {genre:10} {name:9} {variant:10} {qa['verdict']:6} {bad} {shown} "
+                layout = result.measurements.get("composition", {}).get("layout", "")
+                print(f"  {genre:10} {name:22} {variant:10} {layout:14} {qa['verdict']:6} {bad} {shown} "
                       f"{qa['values'].get('ocr_read', '')}", flush=True)
     total = sum(verdicts.values())
     print(f"\n{total} covers at {args.size}px in {time.monotonic() - started:.0f}s")

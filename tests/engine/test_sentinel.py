@@ -149,6 +149,24 @@ def test_low_contrast_text_fails_and_high_contrast_passes():
     assert qa["checks"]["ocr_text"] == "pass" and qa["values"]["ocr_read"] == ["NOVA"]
 
 
+def test_a_thin_stroked_credit_is_measured_not_called_dissolved():
+    """A small feature line in a script of thin strokes (here hairline Hangul-like bars) never fills half a
+    thumbnail pixel at 128 px: its densest pixels are its ink, not 'no ink at all' (which measured 1.0)."""
+    from generation.engine.sentinel.legibility import legibility
+
+    side = 1024
+    rgb = np.full((side, side, 3), 12, np.uint8)
+    cv2.putText(rgb, "TITLE", (120, 420), cv2.FONT_HERSHEY_DUPLEX, 9, (245, 245, 245), 28, cv2.LINE_AA)
+    for i in range(20):  # a credit of 3 px strokes, 32 px high: under half a pixel wide at 128
+        x = 304 + i * 21
+        rgb[544:576, x:x + 3] = 245
+    lines = [{"role": "album", "box": [110, 250, 920, 430], "cap_px": 170},
+             {"role": "artist", "box": [295, 540, 730, 580], "cap_px": 30}]
+    checks, values = legibility(rgb, lines, 1.0, "#f5f5f5")
+    assert values["legibility_128px"] > 2.0, values
+    assert checks["legibility_128px"] == "pass"
+
+
 def test_colour_only_contrast_reads_in_colour_not_in_grey():
     rgb = np.zeros((SIZE, SIZE, 3), np.uint8)
     rgb[...] = (0, 140, 0)  # green ground, red ink of nearly the same luminance
@@ -188,7 +206,12 @@ def test_wrong_text_goes_to_review(photo):
 def test_ocr_skips_scripts_the_english_model_cannot_read():
     from generation.engine.sentinel.ocr import normalise, readable_script, similarity
 
-    assert not readable_script("夜の街") and readable_script("Sigur Rós") and readable_script("Beyoncé, Op. 9")
+    from generation.engine.sentinel.ocr import installed_languages, languages_for
+
+    assert readable_script("Sigur Rós") and readable_script("Beyoncé, Op. 9")
+    assert languages_for("夜の街") == "jpn" and languages_for("Кино feat. Nova") == "rus+eng"
+    assert languages_for("Sigur Rós") == "eng" and languages_for("ᚠᚢᚦ") is None  # runes: no model
+    assert readable_script("夜の街") == ("jpn" in installed_languages())
     assert normalise("  Sigur   RÓS ") == "sigur ros"
     assert similarity("STILL STANDING", "STILL STANDNG") > 0.9 and similarity("NOVA", "GOLDEN") < 0.5
 
@@ -210,14 +233,26 @@ def test_near_duplicate_of_another_release_fails(good, photo):
     assert run(other, other.measurements, known_hashes=known, ocr=False)["checks"]["reuse"] == "pass"
 
 
-def test_face_covered_by_text_fails_and_cut_face_is_reviewed(good):
+def test_face_covered_by_text_or_cut_by_the_frame_fails(good):
     m = copy.deepcopy(good.measurements)
     box = m["lines"][0]["box"]
-    m["subject"] = {"shape": "fade", "face_box": [box[0], box[1], box[0] + 200, box[1] + 200]}
+    m["subject"] = {"shape": "photo", "face_box": [box[0], box[1], box[0] + 200, box[1] + 200]}
     assert run(good, m, ocr=False)["checks"]["face_clear"] == "fail"
     m["subject"]["face_box"] = [-100, 100, 200, 400]
     qa = run(good, m, ocr=False)
-    assert qa["checks"]["face_clear"] == "review" and qa["values"]["face_inside"] < 1
+    assert qa["checks"]["face_clear"] == "fail" and qa["values"]["face_inside"] < 1
+
+
+def test_a_cut_out_whose_mask_failed_the_gate_never_passes(good):
+    m = copy.deepcopy(good.measurements)
+    m["subject"] = {"shape": "cutout", "face_box": None, "box": [0, 0, 10, 10]}
+    m["mask_gate"] = {"passed": False, "reasons": ["cut by the frame: left"]}
+    qa = run(good, m, ocr=False)
+    assert qa["checks"]["cutout_mask"] == "fail" and "frame" in qa["values"]["mask_gate"]
+    assert qa["verdict"] == "fail"
+    m["mask_gate"] = {"passed": True, "reasons": []}
+    assert run(good, m, ocr=False)["checks"]["cutout_mask"] == "pass"
+    assert run(good, good.measurements, ocr=False)["checks"]["cutout_mask"] in ("skip", "pass")
 
 
 def test_cluttered_cover_has_no_focal_point():

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from . import thresholds
-from .composition import face_clear, focal_point
+from .composition import cutout_mask, face_clear, focal_point
 from .legibility import legibility
 from .ocr import ocr_text
 from .phash import colour_distance, colour_signature, distance, phash, reuse, to_hex
@@ -28,7 +28,7 @@ __all__ = ["CHECK_NAMES", "check", "colour_distance", "distance", "phash", "reus
 
 CHECK_NAMES = ("square", "size", "bytes", "format", "rgb", "srgb", "dpi", "alpha", "border", "sharpness",
                "pixelation", "blank", "legibility_56px", "legibility_128px", "legibility_256px", "legibility_gray",
-               "legibility_blur", "ocr_text", "face_clear", "focal_point", "reuse")
+               "legibility_blur", "ocr_text", "face_clear", "cutout_mask", "focal_point", "reuse")
 _RANK = {"pass": 0, "skip": 0, "review": 1, "fail": 2}
 
 
@@ -149,6 +149,8 @@ def check(source, measurements: dict | None = None, *, requested_size: int | Non
         else:
             checks["face_clear"], v = face_clear(face, boxes, side)
             values.update(v)
+        checks["cutout_mask"], v = cutout_mask(m.get("subject"), m.get("mask_gate"))
+        values.update(v)
         biggest = max((ln.get("cap_px") or 0 for ln in lines), default=0)
         regions = [ln["box"] for ln in lines if (ln.get("cap_px") or 0) >= thresholds.LEGIBILITY_56_DOMINANT * biggest]
         if face:

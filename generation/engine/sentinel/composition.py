@@ -26,11 +26,21 @@ def face_clear(face, text_boxes, side: int) -> tuple[str, dict]:
         face[2] > side + T.FACE_EDGE_MARGIN or face[3] > side + T.FACE_EDGE_MARGIN
     inside = _area((max(0, face[0]), max(0, face[1]), min(side, face[2]), min(side, face[3]))) / area
     values = {"face_text_overlap": round(covered, 3), "face_inside": round(inside, 3)}
-    if covered >= T.FACE_TEXT_OVERLAP_FAIL:
+    if cut or covered >= T.FACE_TEXT_OVERLAP_FAIL:  # a face cut by the frame is as unusable as a covered one
         return "fail", values
-    if cut or covered >= T.FACE_TEXT_OVERLAP_REVIEW:
+    if covered >= T.FACE_TEXT_OVERLAP_REVIEW:
         return "review", values
     return "pass", values
+
+
+def cutout_mask(subject: dict | None, gate: dict | None) -> tuple[str, dict]:
+    """A cut-out person on a scene needs a mask that passed the gate (one blob, no other faces, not cut by the
+    frame, no holes, a narrow edge): anything else shows halos, bystanders or straight edges."""
+    if not subject or subject.get("shape") != "cutout":
+        return "skip", {}
+    passed = bool(gate and gate.get("passed"))
+    return ("pass" if passed else "fail"), {"mask_gate": "passed" if passed else "; ".join((gate or {}).get(
+        "reasons") or ["no verdict"])}
 
 
 def focal_point(grey_small: np.ndarray, regions, side: int) -> tuple[str, dict]:

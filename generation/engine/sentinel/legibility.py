@@ -59,9 +59,17 @@ def line_contrast(small: np.ndarray, coverage: np.ndarray, box, colour_alt: bool
     x1, y1 = min(side, int(np.ceil(x1)) + pad + 1), min(side, int(np.ceil(y1)) + pad + 1)
     cov = coverage[y0:y1, x0:x1]
     pix = small[y0:y1, x0:x1]
-    ink, ground = pix[cov >= T.TEXT_INK_COVERAGE], pix[cov <= 0.02]
+    # Thin strokes (a small CJK or Devanagari credit at 128 px) may never fill half a pixel: their densest
+    # pixels are the ink then, as long as some reach a quarter (below that the strokes have dissolved).
+    densest = float(cov.max()) if cov.size else 0.0
+    if densest < T.TEXT_INK_MIN_COVERAGE:
+        return 1.0
+    ink = pix[cov >= min(T.TEXT_INK_COVERAGE, densest * 0.8)]
+    ground = pix[cov <= 0.02]
+    if len(ground) == 0:  # lines stacked tight: the ground is what the letters barely touch
+        ground = pix[cov <= 0.1]
     if len(ink) == 0 or len(ground) == 0:
-        return 1.0  # the strokes dissolved into the background at this size
+        return 1.0
     lum_ink = _LINEAR[ink] @ _LUMA
     lum_ground = _LINEAR[ground] @ _LUMA
     text = float(np.median(lum_ink))

@@ -1,7 +1,8 @@
 """Text exactness: Tesseract reads each line inside the typesetter's box; the reading must match the metadata.
 
 One `tesseract --psm 7` process per line, all started at once (a cover has 2-4 lines), each fed a
-binarised crop scaled to Tesseract's favourite letter size. A mismatch is a review, never a fail:
+binarised crop scaled to Tesseract's favourite letter size and read with the models of its scripts (Cyrillic,
+Greek, Hangul, Japanese, Chinese, Arabic, Hebrew, Devanagari when their language packs are installed). A mismatch is a review, never a fail:
 stylised display faces fool OCR more often than the typesetter gets text wrong.
 """
 
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import unicodedata
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -28,12 +30,43 @@ def normalise(text: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-def readable_script(text: str) -> bool:
-    """True when every letter is Latin: the only script the installed "eng" model reads."""
+# Tesseract's model for each script the typesetter sets (Debian's tesseract-ocr-<lang> packages).
+SCRIPT_LANGUAGES = (("LATIN", "eng"), ("CYRILLIC", "rus"), ("GREEK", "ell"), ("HANGUL", "kor"),
+                    ("HIRAGANA", "jpn"), ("KATAKANA", "jpn"), ("CJK", "chi_sim"), ("ARABIC", "ara"),
+                    ("HEBREW", "heb"), ("DEVANAGARI", "hin"))
+
+
+def languages_for(text: str) -> str | None:
+    """The Tesseract languages that read every letter of `text` ("eng", "eng+rus"...), None for a script we
+    have no model for."""
+    wanted: list[str] = []
     for ch in unicodedata.normalize("NFKD", text):
-        if ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN"):
-            return False
-    return True
+        if not ch.isalpha():
+            continue
+        name = unicodedata.name(ch, "")
+        lang = next((lang for script, lang in SCRIPT_LANGUAGES if name.startswith(script)), None)
+        if lang is None:
+            return None
+        if lang not in wanted:
+            wanted.append(lang)
+    if "jpn" in wanted and "chi_sim" in wanted:
+        wanted.remove("chi_sim")  # kanji between kana: the Japanese model reads both
+    return "+".join(wanted or ["eng"])
+
+
+@lru_cache(maxsize=1)
+def installed_languages() -> frozenset[str]:
+    try:
+        out = subprocess.run([TESSERACT, "--list-langs"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    return frozenset(line.strip() for line in out.splitlines()[1:] if line.strip())
+
+
+def readable_script(text: str) -> bool:
+    """True when the installed Tesseract models can read every letter of the line."""
+    langs = languages_for(text)
+    return langs is not None and set(langs.split("+")) <= installed_languages()
 
 
 def similarity(expected: str, read: str) -> float:
@@ -65,9 +98,9 @@ def line_image(full: np.ndarray, box, colour) -> np.ndarray:
     return cv2.copyMakeBorder(out, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
 
 
-def _start(image: np.ndarray) -> subprocess.Popen:
+def _start(image: np.ndarray, langs: str = "eng") -> subprocess.Popen:
     ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    proc = subprocess.Popen([TESSERACT, "stdin", "stdout", "--psm", "7", "-l", "eng"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([TESSERACT, "stdin", "stdout", "--psm", "7", "-l", langs], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     proc.stdin.write(png.tobytes())
@@ -94,7 +127,8 @@ def ocr_text(full: np.ndarray, lines: list[dict], texts: dict, text_colour) -> t
             and readable_script(ln.get("display") or ln.get("text", ""))]
     if not todo:
         return "skip", values
-    procs = [_start(line_image(full, ln["box"], colour)) for ln in todo]
+    procs = [_start(line_image(full, ln["box"], colour), languages_for(ln.get("display") or ln.get("text", "")))
+             for ln in todo]
     reads, scores = [], []
     for ln, proc in zip(todo, procs, strict=True):
         out = proc.stdout.read()  # stdin is already written and closed: nothing to deadlock on

@@ -63,6 +63,7 @@ LEGIBILITY_GRAY_SIZE = 256  # grayscale: Rec.601 luma, the way e-ink and grey UI
 LEGIBILITY_BLUR_SIZE = 256
 LEGIBILITY_BLUR_SIGMA = 0.6  # px at 256: a slightly soft display or a lossy thumbnail pipeline (artist, title)
 TEXT_INK_COVERAGE = 0.5  # a thumbnail pixel counts as text when at least half of it is ink
+TEXT_INK_MIN_COVERAGE = 0.25  # ... or, for strokes thinner than half a pixel, when it is among the line's densest
 TEXT_INK_DISTANCE = 60.0  # RGB distance from the typesetter's text colour that still counts as ink
 BACKGROUND_PERCENTILE = 90  # the worst background pixel, "not the average" (COVER-CRAFT.md)
 # A colour-only contrast (red on green of equal luminance) reads in colour but not in grey: the colour
@@ -83,7 +84,7 @@ OCR_TIMEOUT_S = 10
 # -- composition ---------------------------------------------------------------------------------
 FACE_TEXT_OVERLAP_FAIL = 0.25  # a quarter of the face under text: covered (COVER-CRAFT: never cover it)
 FACE_TEXT_OVERLAP_REVIEW = 0.05  # a little text on the chin or hair: a person decides
-FACE_EDGE_MARGIN = 0.0  # px beyond which the face box may not go: a face cut by the frame
+FACE_EDGE_MARGIN = 0.0  # px beyond which the face box may not go: a face cut by the frame fails
 # Focal point: the gradient energy per pixel in the focal region (the face or the dominant text)
 # against the rest. Below 1 the background is busier than the thing the cover is about.
 FOCAL_RATIO_PASS = 1.0
