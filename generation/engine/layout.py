@@ -164,10 +164,18 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
     visible = [line for line in lines if line.display.strip()]
     if backdrop is not None and visible:
         backdrop(rgb, visible, scale)
-    if ground is not None and visible and zone.anchor == "bottom":
+    if ground is not None and visible and zone.anchor in ("bottom", "top"):
         top = min(line.box[1] for line in visible)
-        block = max(line.box[3] for line in visible) - top
-        fade_rows(rgb, ground[0], ground[1], start=(top - side * 0.16) * scale, full=(top + block * 0.35) * scale)
+        bottom = max(line.box[3] for line in visible)
+        block = bottom - top
+        if zone.anchor == "bottom":
+            fade_rows(rgb, ground[0], ground[1], start=(top - side * 0.16) * scale, full=(top + block * 0.35) * scale)
+        else:  # the same fade from the top edge down to just under the block
+            n = rgb.shape[0]
+            flipped = np.ascontiguousarray(rgb[::-1])
+            fade_rows(flipped, ground[0], ground[1], start=n - (bottom + side * 0.16) * scale,
+                      full=n - (bottom - block * 0.35) * scale)
+            rgb[...] = flipped[::-1]
     ink, highlight, base = (tuple(int(v * 255 + 0.5) for v in palette[i]) for i in (4, 3, 0))
     candidates = list(dict.fromkeys([ink, highlight, WHITE, NEAR_BLACK, base]))
 

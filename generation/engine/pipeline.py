@@ -29,6 +29,7 @@ from .typeset import TextResult
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 LATE_SUBJECTS = True  # small cut-outs laid on the full-size cover (False: composited on the working canvas)
+TYPE_BED = 0.72  # how far a full-bleed photo fades into the ground colour under its type
 PNG_GRAIN = 0.6  # share of the genre's grain a PNG cover gets
 FULL_WORK = 0.75  # a working side past this share of the cover's is not worth an upscale: work at full size
 
@@ -377,6 +378,8 @@ def layout(c: Canvas) -> None:
         zone = art_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.rng("type"),
                         c.spec.text_position)
         art = {"zone": zone, "roles": art_roles(c.art, c.spec, c.preset.fonts)}
+        if c.art.layout.photo == "full" and c.art.layout.text in ("bottom", "top", "corner"):
+            ground = (c.palette[0], TYPE_BED)  # type on the photo sits on a fade into the ground colour
         if c.art.layout.text == "stamp":
             art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
     text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground, **art)

@@ -79,8 +79,10 @@ SPARTAN_MEDIUM = FontRef("font_rhd", "RedHatDisplay-Medium.ttf", "sans-regular",
                          system="opentype/league-spartan/LeagueSpartan-Medium.otf")
 GARAMOND = FontRef("font_source_serif_pro", "SourceSerifPro-Regular.ttf", "serif-regular",
                    system="opentype/ebgaramond/EBGaramond12-Regular.otf")
+GARAMOND_BOLD = FontRef("font_source_serif_pro", "SourceSerifPro-Semibold.ttf", "serif",
+                        system="opentype/ebgaramond/EBGaramond12-Bold.otf")
 GARAMOND_ITALIC = FontRef("font_source_serif_pro", "SourceSerifPro-It.ttf", "serif-regular",
-                          system="opentype/ebgaramond/EBGaramond12-Italic.otf")
+                          system="opentype/ebgaramond/EBGaramond08-Italic.otf")  # the small optical size: sturdier
 HAND = FontRef("font_amatic_sc", "AmaticSC-Bold.ttf")
 
 
@@ -117,7 +119,7 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "rnb", "R&B / Soul",
             ("#2a0f14", "#8a3b44", "#f2a65a", "#ffd9a8", "#fff5e8"),
-            Typography(GARAMOND, GARAMOND_ITALIC, caps=False, tracking=-0.005, align="center"),
+            Typography(GARAMOND_BOLD, GARAMOND_ITALIC, caps=False, tracking=-0.005, align="center"),
             Grade(fade=0.05, contrast=0.15, saturation=1.05, warmth=0.06, shadow_tint="#3a1020",
                   highlight_tint="#ffe2b0", split=0.15, vignette=0.3, grain=2.0),
             ("r&b", "rnb", "r and b", "rhythm and blues", "soul", "neo soul", "neosoul", "funk", "gospel",
@@ -171,7 +173,7 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "ambient", "Ambient",
             ("#0b1620", "#2f5d6e", "#8fd3c7", "#e6f1ee", "#f4fbf9"),
-            Typography(MANROPE_MEDIUM, MANROPE_REGULAR, caps=True, tracking=0.16, align="center"),
+            Typography(MANROPE_SEMIBOLD, MANROPE_MEDIUM, caps=True, tracking=0.14, align="center"),
             Grade(fade=0.04, contrast=0.05, saturation=0.9, shadow_tint="#0b2030", highlight_tint="#e8fff8",
                   split=0.1, vignette=0.2, grain=2.0),
             ("new age", "drone", "downtempo", "chillout", "meditation", "soundscape", "dark ambient",
@@ -189,7 +191,8 @@ GENRES: dict[str, GenrePreset] = {
         GenrePreset(
             "classical", "Classical",
             ("#f3ede2", "#d8cbb3", "#8c6d3f", "#2b2622", "#1d1a17"),
-            Typography(GARAMOND, GARAMOND_ITALIC, caps=True, secondary_caps=False, tracking=0.12, align="center"),
+            Typography(GARAMOND_BOLD, GARAMOND_ITALIC, caps=True, secondary_caps=False, tracking=0.1,
+                       align="center"),
             Grade(fade=0.02, contrast=0.05, saturation=0.85, warmth=0.02, split=0.0, vignette=0.12,
                   grain=2.0),
             ("orchestral", "orchestra", "opera", "baroque", "chamber", "chamber music", "symphony", "piano",

@@ -23,6 +23,7 @@ from .presets import FontRef, Typography
 MARGIN = 0.07  # text never comes closer than this to any edge (fraction of the side)
 MIN_CONTRAST = 4.5
 HIERARCHY = 2.0  # the dominant line's cap height is at least this many times any other line's
+SECONDARY_FLOOR = 0.026  # ... unless that takes a secondary line under this share of the side (unreadable at 128 px)
 _SRGB_TO_LINEAR = ((np.arange(256) / 255.0 + 0.055) / 1.055) ** 2.4
 _SRGB_TO_LINEAR[:11] = np.arange(11) / 255.0 / 12.92
 _LUMA = np.array([0.2126, 0.7152, 0.0722])
@@ -320,8 +321,8 @@ def layout_text(roles: list[Role], typo: Typography, side: int, zone: Zone) -> l
             if role is dominant:
                 continue
             held = role.cap * scale
-            if lead_cap:
-                held = min(held, lead_cap / HIERARCHY / side)
+            if lead_cap:  # half the lead's size, but never under what reads at 128 px
+                held = max(min(held, lead_cap / HIERARCHY / side), min(role.cap * scale, SECONDARY_FLOOR))
             fitted[role.name] = fit_role(replace(role, cap=held), typo, side, width)
         lines = [line for role in roles if role.text.strip() for line in fitted[role.name]]
         offsets, height = _stack(lines)

@@ -27,9 +27,11 @@ class Layout:
                        compare=False, hash=False)
 
 
-_FORWARD = {"artist": (0.10, 2), "album": (0.042, 3), "feature": (0.03, 2)}
-_COMPACT = {"artist": (0.08, 2), "album": (0.036, 2), "feature": (0.026, 2)}
-_SMALL = {"artist": (0.07, 2), "album": (0.032, 2), "feature": (0.024, 2)}
+# Secondary lines are held to half the dominant one's cap height (typeset.HIERARCHY) and must still read at
+# 128 px: about 1/22 of the side.
+_FORWARD = {"artist": (0.10, 2), "album": (0.048, 3), "feature": (0.032, 2)}
+_COMPACT = {"artist": (0.09, 2), "album": (0.045, 2), "feature": (0.03, 2)}
+_SMALL = {"artist": (0.076, 2), "album": (0.038, 2), "feature": (0.028, 2)}
 _POSTER = {"artist": (0.06, 2), "album": (0.17, 3), "feature": (0.032, 2)}
 _STACK = {"artist": (0.055, 2), "album": (0.15, 4), "feature": (0.03, 2)}
 

@@ -250,10 +250,19 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
 
 # -- type -------------------------------------------------------------------------------------------
 
+LONG_LEAD = 18  # characters: a dominant text longer than this (and much longer than the other) gives way
+
+
 def roles(comp: Composition, spec, typo) -> list[Role]:
     """The metadata's roles at the layout's sizes; the dominant one in the genre's primary face."""
-    table = comp.layout.type
+    table = dict(comp.layout.type)
     dominant = max(("artist", "album"), key=lambda r: table[r][0])
+    other = "album" if dominant == "artist" else "artist"
+    long_text, short_text = (getattr(spec, dominant) or "").strip(), (getattr(spec, other) or "").strip()
+    if len(long_text) > LONG_LEAD and len(long_text) > 1.8 * max(len(short_text), 1):
+        # "Riccardo Muti · Chicago Symphony Orchestra" cannot be the big line: the shorter text leads.
+        table[dominant], table[other] = (table[other][0], table[dominant][1]), (table[dominant][0], table[other][1])
+        dominant = other
     out = []
     for name, text in (("artist", spec.artist), ("album", spec.album), ("feature", spec.feature)):
         if not text or not text.strip():
@@ -307,7 +316,9 @@ def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align:
 def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str) -> Zone:
     m, gap = round(side * MARGIN), round(side * 0.035)
     bottom = _bottom_limit(side, explicit)
-    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "panel") else None
+    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape == "photo" else None
+    if pic.placement is not None and pic.placement.shape == "panel":
+        keep = pic.photo_box  # type never runs over a framed photo
     text = comp.layout.text
     if pic.placement is None or comp.layout.photo == "none" and text in ("bottom", "top"):
         keep = None
@@ -338,7 +349,7 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
                     m + round(side * 0.03), m + width)
     if text == "top":
         top_zone = Zone(m, min(above_face, round(side * 0.5)), "top", align)
-        if top_zone.bottom - top_zone.top >= side * 0.18:
+        if top_zone.bottom - top_zone.top >= side * 0.15:
             return top_zone
         return Zone(max(below_face, round(side * 0.5)), bottom, "bottom", align)
     zone = Zone(max(below_face, round(side * 0.5)), bottom, "bottom", align)
@@ -353,7 +364,7 @@ def stamp_backdrop(colour) -> callable:
 
     def draw(rgb: np.ndarray, lines, scale: float) -> None:
         cap = max(line.cap_px for line in lines)
-        pad = cap * 0.45
+        pad = cap * 0.9  # generous: the box reads as a label, and its edge stays clear of the letters at 56 px
         x0 = min(line.box[0] for line in lines) - pad
         y0 = min(line.box[1] for line in lines) - pad
         x1 = max(line.box[2] for line in lines) + pad

@@ -116,8 +116,10 @@ def subject_weight(mask: np.ndarray | None, size: tuple[int, int], face: tuple |
     w, h = size
     if mask is not None:
         small = cv2.resize(mask, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
-        small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, w // 60),) * 2))
-        weight = blur(small.astype(np.float32) / 255.0, max(w, h) * 0.012)
+        # Grown a little and feathered: a mask a few pixels off stays invisible, and the untouched band around
+        # the subject is too narrow to read as a glow.
+        small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, w // 200),) * 2))
+        weight = blur(small.astype(np.float32) / 255.0, max(w, h) * 0.006)
         return cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR)
     if face is None:
         return radial((h, w), (0.5, 0.45), 0.75) * 0.6
