@@ -98,6 +98,7 @@ def run() -> None:
         env["REDIS_URL"] = redis_url
         manage("migrate", "--noinput", "-v", "0", env=env)
         manage("fetch_models", env=env)
+        manage("fetch_fonts", "--optional", env=env)
         banner = subprocess.run([PY, "manage.py", "create_demo_org"], cwd=BASE_DIR, env=env, check=True,
                                 capture_output=True, text=True).stdout
         procs = [
@@ -127,6 +128,7 @@ def run() -> None:
 def test(args: list[str]) -> int:
     env = dict(os.environ, ALBUMART_TESTING="1")
     manage("fetch_models", env=env)
+    manage("fetch_fonts", "--optional", env=env)
     with embedded_redis() as redis_url:
         env["REDIS_URL"] = redis_url
         return subprocess.run([PY, "-m", "pytest", *args], cwd=BASE_DIR, env=env).returncode

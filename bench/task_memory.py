@@ -1,8 +1,8 @@
 """Peak memory of one render job's covers in a fresh process, the way an RQ work horse runs them.
 
 Loads a photo the size a phone takes (the astronaut portrait enlarged to 3024 x 4032, or --side), renders the
-artist, background and text variants of one task at 3000 px and prints the resident memory after each cover
-and the peak.
+artist, background and text variants of one task at 3000 px (the photo prepared once) and prints the resident
+memory after each cover and the peak.
 
     .venv/bin/python bench/task_memory.py [--format jpeg] [--genre hiphop]
 """
@@ -47,9 +47,13 @@ def main() -> None:
     del photo
     loaded = engine.load_photo(buf.getvalue())
     print(f"photo {args.width}x{args.height} loaded: {rss_mb()[0]} MB")
+    models = str(Path(__file__).resolve().parent.parent / "var" / "models")
+    prepared = engine.prepare_photo(loaded, model_dir=models)
+    print(f"photo prepared (faces, mask, gate): {rss_mb()[0]} MB")
     for variant in ("artist", "background", "text"):
         engine.render(engine.CoverSpec(genre=args.genre, artist="NOVA", album="STILL STANDING", variant=variant,
-                                       size=3000, seed=7, output_format=args.format, photo=loaded))
+                                       size=3000, seed=7, output_format=args.format, photo=loaded,
+                                       model_dir=models), prepared)
         current, peak = rss_mb()
         print(f"{variant:<10} resident {current} MB, peak so far {peak} MB")
     print(f"peak memory (max RSS): {rss_mb()[1]} MB")

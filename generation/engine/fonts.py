@@ -17,9 +17,10 @@ from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
+from .fontpacks import font_dir
 from .presets import FontRef
 
-SYSTEM_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+SYSTEM_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), font_dir())
 # Tried first, in this order, when the genre's font lacks a glyph; same look as most covers.
 _PREFERRED_FALLBACKS = {
     # Noto of the primary face's weight and style first: it covers Latin, Greek and Cyrillic in one face, and

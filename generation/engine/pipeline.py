@@ -15,6 +15,7 @@ from .art.compositions import Composition, choose
 from .art.direct import Picture, faces_fit, picture, stamp_backdrop, text_room, usable_side
 from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
+from .art.matte import refine as refine_matte
 from .art.prepare import PreparedPhoto, prepare_photo
 from .art.textures import draw as draw_texture
 from .export import cover_filename, encode
@@ -189,6 +190,10 @@ def figure(c: Canvas, override: np.ndarray | None) -> None:
     c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
     c.measurements["composition"].update({"photo": "cutout", "scene": c.art.scene})
     c.measurements["scene"] = {"name": c.art.scene, "work_size": n}
+    t0 = time.perf_counter()
+    alpha = refine_matte(c.prepared.pixels, c.subject.alpha, c.subject.bbox)
+    c.subject = replace(c.subject, alpha=alpha)
+    c.measurements["matte_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     place_subject(c)
     grade(c)
 

@@ -204,9 +204,13 @@ def test_wrong_text_goes_to_review(photo):
 
 
 def test_ocr_skips_scripts_the_english_model_cannot_read():
-    from generation.engine.sentinel.ocr import normalise, readable_script, similarity
-
-    from generation.engine.sentinel.ocr import installed_languages, languages_for
+    from generation.engine.sentinel.ocr import (
+        installed_languages,
+        languages_for,
+        normalise,
+        readable_script,
+        similarity,
+    )
 
     assert readable_script("Sigur Rós") and readable_script("Beyoncé, Op. 9")
     assert languages_for("夜の街") == "jpn" and languages_for("Кино feat. Nova") == "rus+eng"

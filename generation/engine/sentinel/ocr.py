@@ -2,8 +2,8 @@
 
 One `tesseract --psm 7` process per line, all started at once (a cover has 2-4 lines), each fed a
 binarised crop scaled to Tesseract's favourite letter size and read with the models of its scripts (Cyrillic,
-Greek, Hangul, Japanese, Chinese, Arabic, Hebrew, Devanagari when their language packs are installed). A mismatch is a review, never a fail:
-stylised display faces fool OCR more often than the typesetter gets text wrong.
+Greek, Hangul, Japanese, Chinese, Arabic, Hebrew, Devanagari when their language packs are installed). A
+mismatch is a review, never a fail: stylised display faces fool OCR more often than the typesetter gets text wrong.
 """
 
 from __future__ import annotations
