@@ -5,9 +5,9 @@ another on one worker (artist, background, text), each with a new seed per task,
 every cover's time is counted, and the photo's preparation is added to the first cover of each task. Prints
 per genre the median cover time, the first cover's, the median floor and the ratio, then the medians over all
 genres and the worker's peak memory. The floor of each cover is the median of three bare Pillow encodes of its
-own pixels (one for PNG, whose target is absolute), taken right after it; the ratio is the median over the genre's covers of each cover's time over
-its own floor, so the machine's drift during a run (seen here as +-20% from one minute to the next) counts
-neither for nor against the render.
+own pixels (one for PNG, whose target is absolute), taken right after it; the ratio is the median over the
+genre's covers of each cover's time over its own floor, so the machine's drift during a run (seen here as +-20%
+from one minute to the next) counts neither for nor against the render.
 
     .venv/bin/python bench/engine.py [--size 3000] [--tasks 3] [--photo astronaut|phone|none|<photo>]
 
