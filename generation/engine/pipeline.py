@@ -149,7 +149,7 @@ def compose(c: Canvas) -> None:
     p = c.prepared
     c.art = choose(c.spec.genre, c.spec.variant, c.spec.seed, usable_side(p), c.side,
                    cutout=p is not None and p.gate.passed and p.subject is not None, room=text_room(p),
-                   whole=faces_fit(p, c.side))
+                   whole=faces_fit(p, c.side), photo_size=p.size if p is not None else None)
     c.measurements["composition"] = {"layout": c.art.layout.name}
     override = None
     if c.spec.background_backend == "diffusion":

@@ -10,7 +10,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
-MAX_ENLARGE = 3.0  # cover pixels per photo pixel the grain can still hide; past it the photo is shown smaller
+MAX_ENLARGE = 3.5  # cover pixels per photo pixel the grain can still hide; past it the photo is shown smaller
+BAND_PHOTO = 0.72  # the photo's share of the height in a band layout (the band takes the rest)
 MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share of the side
 
 
@@ -143,7 +144,7 @@ TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the fa
 
 
 def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = False, room: float = 1.0,
-         whole=None) -> bool:
+         whole=None, photo_size: tuple[int, int] | None = None) -> bool:
     """Whether a photo whose usable crop is `photo_side` px (None: no photo) can fill the layout; a cut-out
     layout also needs a mask that passed the gate, and type on a full-bleed photo `room` clear of the faces
     (a face filling the frame leaves none: its covers set the type in a band or under a panel)."""
@@ -159,17 +160,21 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return True  # soft by design: a ghost or a texture holds no detail to lose
     if layout.photo == "panel":
         return photo_side >= photo_px_needed(layout, side, min(layout.share, MIN_PANEL))
+    if layout.photo == "band" and photo_size is not None:  # a wide crop: its width is what gets enlarged
+        w, h = photo_size
+        return min(w, h / BAND_PHOTO) >= photo_px_needed(layout, side)
     return photo_side >= photo_px_needed(layout, side)
 
 
 def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: int, *,
-           cutout: bool = False, room: float = 1.0, whole=None) -> Composition:
+           cutout: bool = False, room: float = 1.0, whole=None, photo_size: tuple[int, int] | None = None
+           ) -> Composition:
     """The composition of one cover: the seed walks the variant's layouts in order (four seeds, four layouts),
     skipping those the photo cannot hold; treatment, scene and background are picked by further digits.
     `whole(layout)` says whether the photo's faces fit that layout's frame whole (None: they do)."""
     art = direction(genre)
     layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
-    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole)]
+    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size)]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist

@@ -15,13 +15,13 @@ import numpy as np
 from ..composite import Placement
 from ..typeset import MARGIN, Role, Zone, face_for
 from . import textures, treatments
-from .compositions import Composition, panel_share, photo_px_needed
+from .compositions import BAND_PHOTO, Composition, panel_share, photo_px_needed
 from .crop import Crop, face_crop, on_canvas, protected
 from .prepare import PreparedPhoto
 from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, screen, to_uint8
 
 WORK_MAX = 1500  # px: the picture is composed at most this size and upscaled once; letters are drawn at full size
-BAND_SHARE = 0.28  # the solid band's height under a band layout's photo
+BAND_SHARE = 1.0 - BAND_PHOTO  # the solid band's height under a band layout's photo
 PANEL_BORDER = 0.012
 
 
@@ -91,6 +91,8 @@ def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, fac
           share: float | None = None, subject_crop: str = "auto") -> Crop:
     layout = comp.layout
     needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "panel") else 0.0
+    if layout.photo == "band":
+        needed *= BAND_PHOTO  # the crop's height: its width (the enlarged side) is aspect times more
     face_share = SUBJECT_CROPS.get(subject_crop, layout.face_share)
     w, h = photo.size
     return face_crop(photo.size, aspect, photo.cluster(min(w, h * aspect)), face_share=face_share,
