@@ -6,26 +6,28 @@ import numpy as np
 
 from .advisory import draw_advisory, label_box
 from .composite import Placement, fade_rows
+from .contrast import (
+    MIN_CONTRAST,
+    LuminanceMap,
+    apply_scrim,
+    choose_colour,
+    relative_luminance,
+    scrim_strength,
+    worst_contrast,
+)
 from .presets import GenrePreset
 from .spec import CoverSpec
 from .typeset import (
     MARGIN,
-    MIN_CONTRAST,
     Line,
-    LuminanceMap,
     Role,
     TextResult,
     Zone,
-    apply_scrim,
-    choose_colour,
     draw_fills,
     draw_shadows,
     face_for,
     glyph_masks,
     layout_text,
-    relative_luminance,
-    scrim_strength,
-    worst_contrast,
 )
 
 # Target cap heights (fraction of the side). The dominant line reads at 56 px (about 1/10 of the side);

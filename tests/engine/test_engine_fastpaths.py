@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from generation.engine import composite, cutout, grade, typeset
+from generation.engine import composite, contrast, cutout, grade
 from generation.engine.presets import GENRES
 from generation.engine.scenes import common
 
@@ -48,8 +48,8 @@ def test_strip_grade_matches_the_steps():
 def test_luminance_map_by_box_matches_the_whole_map():
     rng = np.random.default_rng(5)
     rgb = rng.integers(0, 256, (400, 400, 3), dtype=np.uint8)
-    whole = typeset.relative_luminance(cv2.resize(rgb, (100, 100), interpolation=cv2.INTER_AREA))
-    lazy = typeset.LuminanceMap(rgb)
+    whole = contrast.relative_luminance(cv2.resize(rgb, (100, 100), interpolation=cv2.INTER_AREA))
+    lazy = contrast.LuminanceMap(rgb)
     for box, pad in (((10, 20, 300, 90), 0), ((-20, 350, 420, 420), 8), ((3, 5, 7, 9), 0)):
         f = 4
         x0, y0 = max(0, (box[0] - pad) // f), max(0, (box[1] - pad) // f)
@@ -61,10 +61,10 @@ def test_luminance_map_on_a_side_not_a_multiple_of_four_uses_whole_blocks():
     # 750 and 869 px working canvases: the cells are the exact 4 x 4 means of the blocks they cover.
     rng = np.random.default_rng(7)
     rgb = rng.integers(0, 256, (402, 402, 3), dtype=np.uint8)
-    lazy = typeset.LuminanceMap(rgb)
+    lazy = contrast.LuminanceMap(rgb)
     assert lazy.shape == (100, 100)
     cells = rgb[:400, :400].astype(np.float64).reshape(100, 4, 100, 4, 3).mean(axis=(1, 3))
-    expected = typeset.relative_luminance(np.round(cells).astype(np.uint8))
+    expected = contrast.relative_luminance(np.round(cells).astype(np.uint8))
     got = lazy.under((380, 0, 402, 40)).reshape(10, -1)  # the box reaches the last whole cell, no further
     assert got.shape == (10, 5)
     assert np.allclose(got, expected[:10, 95:], atol=0.01)
