@@ -14,7 +14,7 @@ from generation.engine.art import compositions, textures, treatments
 from generation.engine.art.compositions import LAYOUTS, MAX_ENLARGE, SCENE_ONLY, Composition, choose, direction
 from generation.engine.art.crop import face_crop, protected
 from generation.engine.art.direct import picture
-from generation.engine.art.prepare import judge_mask
+from generation.engine.cutout import judge_mask
 from generation.engine.fonts import choose_font, coverage
 from generation.engine.pipeline import resolve_palette
 from generation.engine.presets import GARAMOND, SPARTAN_BLACK

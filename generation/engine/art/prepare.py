@@ -7,29 +7,16 @@ the session), so the variants share the expensive work without any module-level 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .. import composite, cutout
+from ..cutout import Gate, judge_mask
 
 PERSON_COVERAGE = 0.3  # no face found, but the person model calls this much of the photo a person
 MIN_FACE_SHARE = 0.45  # faces smaller than this share of the main face's height are bystanders, not the act
-
-# The mask gate (COVER-CRAFT: cut-outs only when they are clean).
-GATE_EDGE_SHARE = 0.02  # of a frame edge's length: the person runs into the left, right or top edge there
-GATE_BLOB_SHARE = 0.03  # a second blob this big against the main one: another person or a piece of the background
-GATE_HOLE_SHARE = 0.01  # holes inside the body, as a share of its area (the scene would show through)
-GATE_EDGE_WIDTH = 0.02  # mean width of the uncertain edge (alpha 10%..90%) as a share of the subject's height
-
-
-@dataclass(frozen=True)
-class Gate:
-    passed: bool
-    reasons: tuple[str, ...]
-    values: dict = field(default_factory=dict, compare=False)
-
 
 @dataclass(frozen=True)
 class PreparedPhoto:
@@ -89,61 +76,6 @@ def _faces(pixels: np.ndarray, model_dir: str | None, backend: str) -> tuple[lis
         return [], "unavailable"
     faces.sort(key=lambda f: (f[2] - f[0]) * (f[3] - f[1]), reverse=True)
     return faces, "blazeface"
-
-
-def judge_mask(alpha: np.ndarray, faces, main_face=None) -> Gate:
-    """Whether a person mask is clean enough to cut out: one blob, no other face in it, not cut by the frame at
-    the sides or the top, no holes in the body, a narrow uncertain edge. Bottom cuts are a bust: allowed."""
-    h, w = alpha.shape
-    k = max(1, max(h, w) // 512)
-    small = composite.block_means(alpha, k) if k > 1 else alpha
-    sh, sw = small.shape
-    solid = (small > 127).astype(np.uint8)
-    reasons, values = [], {}
-    edges = {"left": solid[:, 0].mean(), "right": solid[:, -1].mean(), "top": solid[0, :].mean()}
-    values["edge_contact"] = {name: round(float(v), 3) for name, v in edges.items()}
-    cut = [name for name, v in edges.items() if v > GATE_EDGE_SHARE]
-    if cut:
-        reasons.append("cut by the frame: " + ", ".join(cut))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
-    areas = sorted((int(a) for a in stats[1:, cv2.CC_STAT_AREA]), reverse=True)
-    if not areas:
-        return Gate(False, ("no person",), values)
-    values["blobs"] = len([a for a in areas if a >= GATE_BLOB_SHARE * areas[0]])
-    if values["blobs"] > 1:
-        reasons.append(f"{values['blobs']} separate blobs")
-    main = int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) + 1
-    body = (labels == main).astype(np.uint8)
-    # Holes: pieces of background wholly enclosed by the body (touching no edge of the frame).
-    n_bg, bg_labels, bg_stats, _ = cv2.connectedComponentsWithStats(1 - body, connectivity=4)
-    holes = 0.0
-    for index in range(1, n_bg):
-        x, y, bw, bh, area = bg_stats[index]
-        if x > 0 and y > 0 and x + bw < sw and y + bh < sh:
-            holes += float(area)
-    holes /= max(float(body.sum()), 1.0)
-    values["holes"] = round(holes, 4)
-    if holes > GATE_HOLE_SHARE:
-        reasons.append(f"holes inside the body ({holes:.1%})")
-    others = [f for f in faces if main_face is None or f != main_face]
-    inside = 0
-    for f in others:
-        cx, cy = int((f[0] + f[2]) / 2 / k), int((f[1] + f[3]) / 2 / k)
-        if 0 <= cy < sh and 0 <= cx < sw and body[cy, cx]:
-            inside += 1
-    values["other_faces"] = inside
-    if inside:
-        reasons.append(f"{inside} other face(s) inside the mask")
-    uncertain = float(((small > 25) & (small < 230)).sum())
-    perimeter = max(float(cv2.arcLength(max(cv2.findContours(body, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0],
-                                                 key=len), True)), 1.0)
-    rows = np.flatnonzero(body.any(axis=1))
-    height = float(rows[-1] - rows[0] + 1) if rows.size else 1.0
-    width = uncertain / perimeter / height
-    values["edge_width"] = round(width, 4)
-    if width > GATE_EDGE_WIDTH:
-        reasons.append(f"wide uncertain edge ({width:.1%} of the height)")
-    return Gate(not reasons, tuple(reasons), values)
 
 
 def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None = None) -> PreparedPhoto:
