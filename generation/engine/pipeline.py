@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from . import composite, cutout
-from .art.compositions import Composition, choose
+from .art.compositions import GRIT_GRAIN, Composition, choose
 from .art.direct import Picture, faces_fit, picture, stamp_backdrop, text_room, usable_side
 from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
@@ -60,8 +60,9 @@ class Canvas:
     def rng(self, purpose: str) -> np.random.Generator:
         """A generator per purpose, fixed by (seed, genre, purpose): the same spec gives the same pixels."""
         seed = int(self.spec.seed) % (1 << 64)
+        photo = self.prepared.signature if self.prepared is not None else 0  # another photo, another picture
         return np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, zlib.crc32(self.spec.genre.encode()),
-                                      zlib.crc32(purpose.encode())])
+                                      zlib.crc32(purpose.encode()), photo])
 
 
 def resolve_palette(preset: GenrePreset, override: tuple[str, ...] | None,
@@ -88,13 +89,8 @@ def spec_palette(spec: CoverSpec, preset: GenrePreset) -> tuple[list[np.ndarray]
 
 @dataclass(frozen=True)
 class SubjectStyle:
-    """Per-genre subject conventions (data): crop, size per variant, how it meets the scene."""
+    """Per-genre conventions of a cut-out (data): how it meets the scene."""
 
-    crop: str = "bust"  # default subject_crop for "auto"
-    artist_height: float = 0.66  # visible share of the side for "full" crops
-    face_h: dict = field(default_factory=lambda: {"face": 0.27, "bust": 0.17})  # on-canvas face height
-    eye_y: float = 0.37
-    background_height: float = 0.3  # 0 = no subject in the background variant
     rim: float = 0.5
     shadow: float = 0.45
     ground: float = 0.55
@@ -103,15 +99,12 @@ class SubjectStyle:
 
 
 SUBJECT_STYLES: dict[str, SubjectStyle] = {
-    "hiphop": SubjectStyle(crop="bust", face_h={"face": 0.28, "bust": 0.18}, rim=0.75, ground=0.7, exposure=0.6,
-                           temperature=0.5),
-    "rnb": SubjectStyle(crop="face", face_h={"face": 0.28, "bust": 0.18}, eye_y=0.38, rim=0.35, ground=0.4),
-    "indie": SubjectStyle(crop="full", artist_height=0.58, face_h={"face": 0.22, "bust": 0.14}, rim=0.3,
-                          ground=0.35, exposure=0.25),
-    "edm": SubjectStyle(crop="bust", face_h={"face": 0.24, "bust": 0.16}, background_height=0.0, rim=0.8,
-                        ground=0.6, exposure=0.5, temperature=0.45),
-    "ambient": SubjectStyle(crop="full", artist_height=0.56, rim=0.3, ground=0.3, exposure=0.25),
-    "classical": SubjectStyle(crop="bust", rim=0.15, shadow=0.3, ground=0.15, exposure=0.15),
+    "hiphop": SubjectStyle(rim=0.75, ground=0.7, exposure=0.6, temperature=0.5),
+    "rnb": SubjectStyle(rim=0.35, ground=0.4),
+    "indie": SubjectStyle(rim=0.3, ground=0.35, exposure=0.25),
+    "edm": SubjectStyle(rim=0.8, ground=0.6, exposure=0.5, temperature=0.45),
+    "ambient": SubjectStyle(rim=0.3, ground=0.3, exposure=0.25),
+    "classical": SubjectStyle(rim=0.15, shadow=0.3, ground=0.15, exposure=0.15),
 }
 DEFAULT_SUBJECT_STYLE = SubjectStyle()
 def load(c: Canvas) -> None:
@@ -279,20 +272,10 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     """The cut-out person over the scene, sized and placed by variant and genre convention."""
     side, variant, subject = c.side, c.spec.variant, c.subject
     style = SUBJECT_STYLES.get(c.spec.genre, DEFAULT_SUBJECT_STYLE)
-    crop = c.spec.subject_crop if c.spec.subject_crop != "auto" else style.crop
-    if subject.face is None and crop != "full":
-        crop = "full"
-    if variant == "artist":
-        height, centre_x = style.artist_height, 0.5
-        face_h, eye_y, max_height = style.face_h.get(crop), style.eye_y, 0.76
-    elif variant == "background":
-        if style.background_height <= 0:
-            _canvas_from_scene(c, work_side(c, None))
-            return None
-        height, face_h, eye_y, max_height = style.background_height, None, 0.0, 0.34
-        centre_x = float(c.rng("layout").choice([0.27, 0.73]))
-    else:  # text-forward: the subject small and centred under the title
-        height, face_h, eye_y, max_height, centre_x = 0.33, None, 0.0, 0.34, 0.5
+    # The figure layout: the person large on the scene (a stamp-sized cut-out reads as clip-art), off centre.
+    height, face_h, eye_y = c.art.layout.share, None, 0.0
+    max_height = height + 0.06
+    centre_x = float(c.rng("layout").choice([0.36, 0.5, 0.64]))
     scale, ox, oy = cutout.cutout_geometry(subject, side, height=height, face_h=face_h, eye_y=eye_y,
                                               centre_x=centre_x, max_height=max_height)
     # A small subject (background and text variants) that holds more detail than the scene is laid on the
@@ -304,7 +287,7 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     light = _light_colour(c.palette)
     tone = cutout.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,
                                  temperature=style.temperature)
-    small = variant != "artist"
+    small = False
     cut_style = cutout.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
                                       rim=style.rim * (0.6 if small else 1.0), shadow=style.shadow,
                                       ground=style.ground, tone=tone)
@@ -412,6 +395,7 @@ def upscale(c: Canvas) -> None:
         paste_late(c)
     if c.picture is not None:  # film grain on every format (PNG a little finer: grain is what makes PNGs big)
         amount = c.art.direction.grain * (1.0 if c.spec.output_format == "jpeg" else PNG_GRAIN)
+        amount *= GRIT_GRAIN if c.art.layout.grit else 1.0
         apply_grain(c.rgb, amount, in_place=True)
     elif c.spec.output_format == "jpeg" and c.preset.grade.grain > 0:
         apply_grain(c.rgb, c.preset.grade.grain, in_place=True)

@@ -11,6 +11,9 @@ import zlib
 from dataclasses import dataclass, field
 
 MAX_ENLARGE = 3.5  # cover pixels per photo pixel the grain can still hide; past it the photo is shown smaller
+GRIT_ENLARGE = 6.0  # ... in black and white or duotone under heavy grain, where no skin tone or edge halo shows
+GRIT_TREATMENTS = ("mono", "duotone", "tritone")
+GRIT_GRAIN = 2.2  # times the genre's grain
 BAND_PHOTO = 0.72  # the photo's share of the height in a band layout (the band takes the rest)
 MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share of the side
 
@@ -26,6 +29,10 @@ class Layout:
     # Cap height (share of the side) and most lines of each role; the largest is the cover's dominant line.
     type: dict = field(default_factory=lambda: {"artist": (0.10, 2), "album": (0.042, 3), "feature": (0.03, 2)},
                        compare=False, hash=False)
+    # A gritty full-bleed: only the treatments that hide a soft source (black and white, duotone, tritone) and
+    # heavier grain, so the photo may be enlarged further (GRIT_ENLARGE) than a colour photo (MAX_ENLARGE).
+    grit: bool = False
+    on_scene: bool = False  # a texture layout's photo screened over the scene instead of a flat ground
 
 
 # Secondary lines are held to half the dominant one's cap height (typeset.HIERARCHY) and must still read at
@@ -44,17 +51,18 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("stamp", "full", "stamp", 1.0, face_share=0.22, eye_y=0.4, type=_COMPACT),
         Layout("title-top", "full", "top", 1.0, face_share=0.18, eye_y=0.56, type=_FORWARD),
         Layout("corner", "full", "corner", 1.0, face_share=0.3, eye_y=0.42, type=_SMALL),
+        Layout("grit", "full", "bottom", 1.0, face_share=0.22, eye_y=0.36, type=_FORWARD, grit=True),
         Layout("panel", "panel", "below", 0.64, face_share=0.26, eye_y=0.4, type=_COMPACT),
-        Layout("panel-low", "panel", "top", 0.6, face_share=0.24, eye_y=0.4, type=_COMPACT),
+        Layout("grit-top", "full", "top", 1.0, face_share=0.2, eye_y=0.56, type=_FORWARD, grit=True),
     ),
-    # The atmosphere is the cover; the artist is a ghost, a small figure in a vast scene, or absent.
+    # The atmosphere is the cover; the artist is a ghost in it, a print in it, a figure set on it, or absent.
     "background": (
         Layout("ghost", "ghost", "bottom", 1.0, face_share=0.22, eye_y=0.38, type=_COMPACT),
-        Layout("vast", "panel", "top", 0.34, face_share=0.16, eye_y=0.4, type=_COMPACT),
+        Layout("screenprint", "texture", "bottom", 1.0, face_share=0.26, eye_y=0.4, type=_COMPACT, on_scene=True),
         Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT),
-        Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.55, type=_COMPACT),
-        # The person cut out and set small on the scene: only when the mask gate passed (art/prepare.py).
-        Layout("figure", "cutout", "auto", 0.34, type=_COMPACT),
+        Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.58, type=_COMPACT),
+        # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
+        Layout("figure", "cutout", "auto", 0.62, type=_COMPACT),
     ),
     # A typographic poster: the title is the image, the photo absent, a texture or a small panel.
     "text": (
@@ -117,6 +125,9 @@ DIRECTIONS: dict[str, ArtDirection] = {
 DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
+BUSY_SCENES = ("halftone", "interference")  # a ghost of the photo over these turns to mush
+
+
 def direction(genre: str) -> ArtDirection:
     return DIRECTIONS.get(genre, DEFAULT_DIRECTION)
 
@@ -137,7 +148,7 @@ def panel_share(layout: Layout, photo_side: float, side: int) -> float:
 
 def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> float:
     """The fewest photo pixels across the crop that the layout may enlarge to its size on the cover."""
-    return (layout.share if share is None else share) * side / MAX_ENLARGE
+    return (layout.share if share is None else share) * side / (GRIT_ENLARGE if layout.grit else MAX_ENLARGE)
 
 
 TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
@@ -152,7 +163,7 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return True
     if photo_side is None or (layout.photo == "cutout" and not cutout):
         return False
-    if layout.photo == "full" and room < TEXT_ROOM:
+    if layout.photo in ("full", "ghost") and room < TEXT_ROOM:
         return False
     if whole is not None and layout.photo in ("full", "band") and not whole(layout):
         return False  # the faces with their hair and chin cannot all be in this layout's frame
@@ -160,6 +171,8 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return True  # soft by design: a ghost or a texture holds no detail to lose
     if layout.photo == "panel":
         return photo_side >= photo_px_needed(layout, side, min(layout.share, MIN_PANEL))
+    if layout.grit:
+        return photo_side >= layout.share * side / GRIT_ENLARGE
     if layout.photo == "band" and photo_size is not None:  # a wide crop: its width is what gets enlarged
         w, h = photo_size
         return min(w, h / BAND_PHOTO) >= photo_px_needed(layout, side)
@@ -184,7 +197,11 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     salt = zlib.crc32(genre.encode())
     layout = usable[(seed + VARIANT_OFFSET[variant]) % len(usable)]
     rest = seed // len(usable) + salt
-    treatment = art.treatments[rest % len(art.treatments)]
-    scene = art.scenes[(rest // 7 + seed) % len(art.scenes)]
+    treatments = [t for t in art.treatments if t in GRIT_TREATMENTS] or list(GRIT_TREATMENTS) if layout.grit \
+        else art.treatments
+    treatment = treatments[rest % len(treatments)]
+    scenes = [sc for sc in art.scenes if sc not in BUSY_SCENES] or art.scenes if layout.photo == "ghost" \
+        else art.scenes
+    scene = scenes[(rest // 7 + seed) % len(scenes)]
     background = art.background[(rest // 3) % len(art.background)]
     return Composition(layout, treatment, scene, background, art)

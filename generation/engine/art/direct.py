@@ -181,7 +181,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
         share = panel_share(layout, usable_side(photo), side)
         pw = round(work * share)
-        ph = pw if photo.size[0] >= photo.size[1] * 0.95 else round(pw * 1.25)
+        ratio = photo.size[0] / photo.size[1]  # a landscape photo keeps a landscape panel (a group stays whole)
+        ph = round(pw / min(ratio, 1.5)) if ratio >= 0.95 else round(pw * 1.25)
         tallest = round(work * (0.62 if layout.share > 0.4 else 0.45))  # room for the type
         if ph > tallest:
             pw, ph = round(pw * tallest / ph), tallest
@@ -216,10 +217,16 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         else:
             ghost = gradient_map(value, [(0.0, np.clip(palette[3], 0, 1)), (1.0, np.ones(3, np.float32))])
             canvas = mix(canvas, canvas * ghost, weight * 0.85)
-        placement = Placement((0, 0, side, side), None, "wash")
+        face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
+        photo_box = (0, 0, side, side)
+        placement = Placement(photo_box, face, "ghost")
     elif kind == "texture":
         base = palette[0]
-        canvas = _ground(palette, rng, (work, work), base)
+        if layout.on_scene:  # the photo printed over the atmosphere, the scene's light showing through the dots
+            canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
+            base = np.asarray(cv2.mean(canvas)[:3], np.float32)
+        else:
+            canvas = _ground(palette, rng, (work, work), base)
         crop = _crop(photo, comp, 1.0, side)
         x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
         region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
@@ -235,8 +242,16 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)
         dots = np.clip((np.sqrt(tone) * 0.6 - d) * cell + 0.5, 0.0, 1.0)
         ink = palette[2] if abs(_lum(palette[2]) - _lum(base)) > 0.12 else palette[3]
-        canvas = mix(canvas, np.broadcast_to(np.asarray(ink, np.float32), canvas.shape), dots * 0.55)
-        placement = Placement((0, 0, side, side), None, "wash")
+        if layout.on_scene:
+            weight = treatments.subject_weight(photo.mask[y0:y1, x0:x1] if photo.mask is not None else None,
+                                               (work, work), None)
+            dots = dots * np.clip(0.35 + weight, 0.0, 1.0)
+        # Knocked back under a poster's title (the title is the image), fuller as a background print.
+        canvas = mix(canvas, np.broadcast_to(np.asarray(ink, np.float32), canvas.shape),
+                     dots * (0.7 if layout.on_scene else 0.38))
+        face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
+        photo_box = (0, 0, side, side)
+        placement = Placement(photo_box, face if layout.on_scene else None, "wash")
     else:
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
     canvas = treatments.halation(canvas, direction.halation)
@@ -298,7 +313,7 @@ def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align:
         return zone
     m, gap = round(side * MARGIN), round(side * 0.035)
     bottom = _bottom_limit(side, explicit)
-    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "panel") else None
+    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "ghost") else None
     if pic.placement is not None and pic.placement.shape == "panel":
         keep = pic.photo_box
     if position == "top":
@@ -318,7 +333,9 @@ def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align:
 def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str) -> Zone:
     m, gap = round(side * MARGIN), round(side * 0.035)
     bottom = _bottom_limit(side, explicit)
-    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape == "photo" else None
+    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "ghost") else None
+    if pic.placement is not None and pic.placement.shape == "wash" and pic.placement.face is not None:
+        keep = pic.keep_clear
     if pic.placement is not None and pic.placement.shape == "panel":
         keep = pic.photo_box  # type never runs over a framed photo
     text = comp.layout.text

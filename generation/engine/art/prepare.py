@@ -7,6 +7,7 @@ the session), so the variants share the expensive work without any module-level 
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 
 import cv2
@@ -30,6 +31,7 @@ class PreparedPhoto:
     subject: cutout.Subject | None
     gate: Gate
     ms: float
+    signature: int = 0  # crc32 of the photo's 16 x 16 grey thumbnail: the same photo, the same number
 
     @property
     def size(self) -> tuple[int, int]:
@@ -107,6 +109,7 @@ def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None 
         gate = judge_mask(alpha, faces, main)
     else:
         gate = Gate(False, ("no person mask",))
+    thumb = cv2.cvtColor(composite.reduce_to(pixels, (16, 16)), cv2.COLOR_RGB2GRAY)
     return PreparedPhoto(pixels, _sharpness(pixels), tuple(image.info.get("source_size", (w, h))), tuple(faces),
                          source, alpha, round(coverage, 4), subject, gate,
-                         round((time.perf_counter() - t0) * 1000, 1))
+                         round((time.perf_counter() - t0) * 1000, 1), zlib.crc32(thumb.tobytes()))

@@ -52,13 +52,13 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     ground = gradient_map(fbm(rng, (n, n), octaves=5) * 0.5, _ramp(palette))
     ground *= vertical((n, n), 0.75, 1.0)[..., None]
     lights = np.zeros((n, n, 3), np.float32)
-    blades = int(rng.integers(6, 9))
+    blades = 32 if rng.random() < 0.7 else int(rng.integers(7, 10))  # wide open: round; stopped down: the iris
     colours = [palette[2], palette[3], palette[1] * 0.5 + palette[3] * 0.5]
-    for _ in range(int(rng.integers(28, 60))):
+    for _ in range(int(rng.integers(18, 40))):
         depth = float(rng.random())
         r = n * (0.015 + 0.07 * depth ** 2)
         cx, cy = rng.uniform(-0.05, 1.05) * n, (rng.beta(2.0, 2.2) * 1.1 - 0.05) * n
-        softness = max(0.6, r * (0.06 + 0.25 * (1 - depth)))
+        softness = max(0.8, r * (0.12 + 0.3 * (1 - depth)))
         pad = int(r + 3 * softness + 2)
         x0, y0 = int(cx) - pad, int(cy) - pad
         size = 2 * pad + 1
@@ -68,7 +68,7 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         disc = np.zeros((size, size), np.float32)
         cv2.fillPoly(disc, [np.array(points, np.int32)], 1.0, lineType=cv2.LINE_AA)
         rim = disc - cv2.erode(disc, np.ones((3, 3), np.uint8), iterations=max(1, int(r * 0.12)))
-        shape = cv2.GaussianBlur(disc * 0.55 + rim * 0.6, (0, 0), softness)
+        shape = cv2.GaussianBlur(disc * 0.5 + rim * 0.3, (0, 0), softness)
         colour = colours[int(rng.integers(len(colours)))] * float(rng.uniform(0.35, 0.9))
         ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(n, x0 + size), min(n, y0 + size)
         if ax1 <= ax0 or ay1 <= ay0:
@@ -137,7 +137,7 @@ def flow(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     ground = gradient_map(fbm(rng, (n, n), octaves=4) * 0.4, _ramp(palette))
     field = fbm(rng, (n // 4 + 1, n // 4 + 1), octaves=4, base=int(rng.integers(2, 4))) * np.pi * 4
     trails = np.zeros((n, n), np.float32)
-    count = 2400
+    count = 1600
     px = rng.uniform(0, n, count).astype(np.float32)
     py = rng.uniform(0, n, count).astype(np.float32)
     step = n / 260.0
@@ -154,7 +154,7 @@ def flow(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     glow = blur(trails, n * 0.008)
     hue = fbm(rng, (n, n), octaves=3, base=2)
     colour = mix(np.broadcast_to(palette[2], (n, n, 3)), np.broadcast_to(palette[3], (n, n, 3)), hue)
-    light = (trails * 0.9 + glow * 1.6)[..., None] * colour
+    light = (trails * 0.7 + glow * 0.8)[..., None] * colour
     return np.clip(screen(ground, np.clip(light, 0.0, 1.0)), 0.0, 1.0)
 
 
