@@ -118,8 +118,9 @@ def paper(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     else:
         light = np.clip(palette[0] * 0.6 + 0.4, 0.0, 1.0)
         image = gradient_map(stain * 0.6 + fibre * 0.4, [(0.0, light * 0.86), (0.6, light * 0.96), (1.0, light)])
+    stain = 0.18 if dark else 0.32  # light stock needs a stronger wash of colour, or it reads as blank
     image = mix(image, np.broadcast_to(palette[2], image.shape), radial((n, n), (rng.uniform(0.2, 0.8),
-                                                                              rng.uniform(0.2, 0.8)), 0.7) * 0.18)
+                                                                              rng.uniform(0.2, 0.8)), 0.7) * stain)
     scratches = np.zeros((n, n), np.float32)
     for _ in range(int(rng.integers(6, 18))):
         x0, y0 = rng.uniform(0, n, 2)
