@@ -58,7 +58,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     # The atmosphere is the cover; the artist is a ghost in it, a print in it, a figure set on it, or absent.
     "background": (
         Layout("ghost", "ghost", "bottom", 1.0, face_share=0.22, eye_y=0.38, type=_COMPACT),
-        Layout("screenprint", "texture", "bottom", 1.0, face_share=0.26, eye_y=0.4, type=_COMPACT, on_scene=True),
+        Layout("screenprint", "texture", "bottom", 1.0, face_share=0.34, eye_y=0.4, type=_COMPACT, on_scene=True),
         Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT),
         Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.58, type=_COMPACT),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
@@ -69,7 +69,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("poster", "none", "poster", 0.0, type=_POSTER),
         Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
         Layout("stack", "none", "stack", 0.0, type=_STACK),
-        Layout("poster-panel", "panel", "top", 0.36, face_share=0.24, eye_y=0.4, type=_POSTER),
+        Layout("stack-texture", "texture", "stack", 1.0, face_share=0.3, type=_STACK),
     ),
 }
 LAYOUTS["free"] = LAYOUTS["artist"]
@@ -117,7 +117,7 @@ DIRECTIONS: dict[str, ArtDirection] = {
                          grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2),
     "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient"), ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
-    "lofi": ArtDirection(("film", "split", "duotone", "cross"), ("paper", "halftone", "gradient"), ("wash", "depth"),
+    "lofi": ArtDirection(("film", "duotone"), ("paper", "halftone", "gradient"), ("wash", "depth"),
                          grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
     "classical": ArtDirection(("mono", "split", "natural"), ("paper", "fog"), ("desat", "depth"),
                               grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),
@@ -190,9 +190,9 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size)]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
-        if variant in ("artist", "free"):  # the artist-forward cover always shows the artist
+        if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
-            usable = with_photo or [smallest]
+            usable = [lay for lay in with_photo if lay.photo != "panel"] or with_photo or [smallest]
     seed = int(seed) % (1 << 62)
     salt = zlib.crc32(genre.encode())
     layout = usable[(seed + VARIANT_OFFSET[variant]) % len(usable)]

@@ -207,13 +207,15 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
         value = np.clip((luminance(region) - 0.08) / 0.84, 0.0, 1.0)
         mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
-        weight = treatments.subject_weight(mask, (work, work), None if mask is not None else (
+        weight = treatments.subject_weight(mask, (work, work), feather=0.003, face=None if mask is not None else (
             (photo.face[0] - x0) * work / (x1 - x0), (photo.face[1] - y0) * work / (y1 - y0),
             (photo.face[2] - x0) * work / (x1 - x0), (photo.face[3] - y0) * work / (y1 - y0))
             if photo.face is not None else None)
         if _lum(palette[0]) < 0.5:
             ghost = gradient_map(value, [(0.0, np.zeros(3, np.float32)), (1.0, np.clip(palette[3] * 0.9, 0, 1))])
-            canvas = screen(canvas, ghost * (weight * 0.8)[..., None])
+            # The scene's own lights step back where the person is: no glowing blob on a forehead.
+            canvas = canvas * (1.0 - 0.6 * weight)[..., None]
+            canvas = screen(canvas, ghost * (weight * 0.85)[..., None])
         else:
             ghost = gradient_map(value, [(0.0, np.clip(palette[3], 0, 1)), (1.0, np.ones(3, np.float32))])
             canvas = mix(canvas, canvas * ghost, weight * 0.85)
@@ -231,6 +233,10 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
         region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
         tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
+        if layout.on_scene:  # a print in two levels and a ramp: the subject holds its shape as dots
+            lo, hi = np.percentile(tone[::4, ::4], (8, 92))
+            tone = np.clip((tone - lo) / max(hi - lo, 0.05), 0.0, 1.0)
+            tone = tone * tone * (3.0 - 2.0 * tone)
         if _lum(base) < 0.5:
             tone = tone  # light dots on a dark ground for the lights
         else:

@@ -110,7 +110,8 @@ TREATMENTS = {"mono": mono, "duotone": duotone, "tritone": tritone, "split": spl
 
 # -- the photo's own background, transformed ------------------------------------------------------
 
-def subject_weight(mask: np.ndarray | None, size: tuple[int, int], face: tuple | None) -> np.ndarray:
+def subject_weight(mask: np.ndarray | None, size: tuple[int, int], face: tuple | None = None, *,
+                   feather: float = 0.006) -> np.ndarray:
     """How much each pixel is the subject, 0..1, soft: the mask dilated and feathered wide, or without a
     mask a soft ellipse around the face (a portrait's depth of field)."""
     w, h = size
@@ -119,7 +120,7 @@ def subject_weight(mask: np.ndarray | None, size: tuple[int, int], face: tuple |
         # Grown a little and feathered: a mask a few pixels off stays invisible, and the untouched band around
         # the subject is too narrow to read as a glow.
         small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, w // 200),) * 2))
-        weight = blur(small.astype(np.float32) / 255.0, max(w, h) * 0.006)
+        weight = blur(small.astype(np.float32) / 255.0, max(w, h) * feather)
         return cv2.resize(weight, (w, h), interpolation=cv2.INTER_LINEAR)
     if face is None:
         return radial((h, w), (0.5, 0.45), 0.75) * 0.6
