@@ -31,7 +31,7 @@ from .typeset import TextResult
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 LATE_SUBJECTS = True  # small cut-outs laid on the full-size cover (False: composited on the working canvas)
 TYPE_BED = 0.72  # how far a full-bleed photo fades into the ground colour under its type
-PNG_GRAIN = 0.6  # share of the genre's grain a PNG cover gets
+PNG_GRAIN = 0.35  # share of the genre's grain a PNG cover gets: finer, or the file passes 10 MB and is smoothed
 FULL_WORK = 0.75  # a working side past this share of the cover's is not worth an upscale: work at full size
 
 

@@ -43,10 +43,16 @@ def blur(image: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def mix(base: np.ndarray, top: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
-    """base * (1 - alpha) + top * alpha; a one-channel alpha applies to every channel."""
-    if isinstance(alpha, np.ndarray) and alpha.ndim == 2 and base.ndim == 3:
-        alpha = alpha[..., None]
-    return base + (top - base) * alpha
+    """base * (1 - alpha) + top * alpha; a one-channel alpha applies to every channel (OpenCV, no temporaries
+    of NumPy's broadcasting)."""
+    base = np.ascontiguousarray(base, np.float32)
+    top = np.ascontiguousarray(np.broadcast_to(np.asarray(top, np.float32), base.shape))
+    if not isinstance(alpha, np.ndarray):
+        return cv2.addWeighted(base, 1.0 - float(alpha), top, float(alpha), 0.0)
+    alpha = np.ascontiguousarray(alpha, np.float32)
+    if alpha.ndim == 2 and base.ndim == 3:
+        alpha = cv2.merge([alpha] * base.shape[2])
+    return cv2.add(base, cv2.multiply(cv2.subtract(top, base), alpha))
 
 
 def screen(base: np.ndarray, top: np.ndarray) -> np.ndarray:
