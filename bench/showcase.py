@@ -20,9 +20,9 @@ from generation import engine  # noqa: E402
 CELL, PAD = 360, 12
 # (photo, genre, variant, seed): one row of artist-forward covers, one of background and text-forward ones.
 PICKS = [
-    ("full_body_spacesuit", "rock", "artist", 3), ("portrait_tight", "hiphop", "artist", 8),
-    ("group_posed", "jazz", "artist", 5), ("couple", "indie", "artist", 2),
-    ("portrait_tight", "metal", "background", 4), ("animal_fur", "ambient", "background", 1),
+    ("full_body_spacesuit", "rock", "artist", 3), ("couple", "indie", "artist", 2),
+    ("full_body_spacesuit", "jazz", "artist", 2), ("animal_fur", "hiphop", "artist", 0),
+    ("animal_fur", "ambient", "background", 1), ("portrait_tight", "metal", "background", 3),
     ("full_body_spacesuit", "edm", "text", 6), ("none", "lofi", "text", 3),
 ]
 
