@@ -11,7 +11,16 @@ from PIL import Image
 
 from generation.engine import GENRES, CoverSpec, render
 from generation.engine.art import compositions, textures, treatments
-from generation.engine.art.compositions import LAYOUTS, MAX_ENLARGE, SCENE_ONLY, Composition, choose, direction
+from generation.engine.art.compositions import (
+    GRIT_ENLARGE,
+    GRIT_TREATMENTS,
+    LAYOUTS,
+    MAX_ENLARGE,
+    SCENE_ONLY,
+    Composition,
+    choose,
+    direction,
+)
 from generation.engine.art.crop import face_crop, protected
 from generation.engine.art.direct import picture
 from generation.engine.cutout import judge_mask
@@ -94,14 +103,19 @@ def test_four_seeds_give_four_layouts(astronaut):
 
 
 def test_a_low_resolution_photo_is_never_enlarged_past_the_cap(photo_set, prepared_set):
-    photo = photo_set["lowres_480p"]  # 640 x 480
+    """A 640 x 480 photo on a 3000 px cover: a colour photo is shown at most MAX_ENLARGE times (a panel), and
+    only a gritty black-and-white or duotone one fills the cover, at most GRIT_ENLARGE times."""
+    photo = photo_set["lowres_480p"]
+    seen = set()
     for seed in range(8):
         for variant in ("artist", "free"):
             result = render(spec(photo=photo, variant=variant, seed=seed, size=3000), prepared_set["lowres_480p"])
-            box = result.measurements["subject"]["box"]
-            shown = max(box[2] - box[0], box[3] - box[1])
-            assert result.measurements["subject"]["shape"] == "panel"
-            assert shown <= 480 * MAX_ENLARGE * 1.01, (seed, shown)  # the short side, at most 3x
+            composition = result.measurements["composition"]
+            seen.add(composition["layout"])
+            assert composition["enlargement"] <= GRIT_ENLARGE * 1.01, composition
+            if composition["enlargement"] > MAX_ENLARGE * 1.01:
+                assert composition["layout"].startswith("grit") and composition["treatment"] in GRIT_TREATMENTS
+    assert {"grit", "grit-top"} <= seen  # it is full-bleed, not a postcard
 
 
 def test_png_covers_carry_film_grain_too():

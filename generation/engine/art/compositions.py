@@ -11,7 +11,9 @@ import zlib
 from dataclasses import dataclass, field
 
 MAX_ENLARGE = 3.5  # cover pixels per photo pixel the grain can still hide; past it the photo is shown smaller
-GRIT_ENLARGE = 6.0  # ... in black and white or duotone under heavy grain, where no skin tone or edge halo shows
+# ... in black and white or duotone under heavy grain, where no skin tone or edge halo shows: any photo the API
+# accepts (400 px and up) fills a 3000 px cover this way rather than shrinking to a framed postcard.
+GRIT_ENLARGE = 7.5
 GRIT_TREATMENTS = ("mono", "duotone", "tritone")
 GRIT_GRAIN = 2.2  # times the genre's grain
 BAND_PHOTO = 0.72  # the photo's share of the height in a band layout (the band takes the rest)
@@ -103,7 +105,7 @@ DIRECTIONS: dict[str, ArtDirection] = {
                            grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2),
     "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "bokeh"), ("wash", "dark"),
                         grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2),
-    "rnb": ArtDirection(("film", "split", "duotone", "natural"), ("leaks", "bokeh", "gradient"), ("depth", "wash"),
+    "rnb": ArtDirection(("film", "split", "duotone", "natural"), ("leaks", "bokeh", "fog"), ("depth", "wash"),
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
     "indie": ArtDirection(("film", "natural", "mono", "split"), ("paper", "fog", "leaks"), ("depth", "desat"),
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
@@ -111,13 +113,14 @@ DIRECTIONS: dict[str, ArtDirection] = {
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2),
     "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2),
-    "pop": ArtDirection(("natural", "duotone", "cross", "split"), ("gradient", "halftone", "bokeh"), ("wash", "depth"),
+    "pop": ArtDirection(("natural", "duotone", "cross", "split"), ("halftone", "interference", "bokeh"),
+                        ("wash", "depth"),
                         grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
     "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "halftone", "fog"), ("dark", "depth"),
                          grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2),
-    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient"), ("wash", "desat"),
+    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "leaks"), ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
-    "lofi": ArtDirection(("film", "duotone"), ("paper", "halftone", "gradient"), ("wash", "depth"),
+    "lofi": ArtDirection(("film", "duotone"), ("paper", "halftone", "fog"), ("wash", "depth"),
                          grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
     "classical": ArtDirection(("mono", "split", "natural"), ("paper", "fog"), ("desat", "depth"),
                               grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),

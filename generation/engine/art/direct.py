@@ -120,6 +120,11 @@ def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None
     face = on_canvas(photo.face, crop, target) if photo.face is not None else None
     cluster = photo.cluster(crop.width)
     keep = on_canvas(protected(cluster), crop, target) if cluster is not None else None
+    if keep is None and photo.subject is not None:
+        # A person whose face the detector missed (turned away, mid-throw): the top of the person's box is
+        # the head, and type keeps off it all the same.
+        bx0, by0, bx1, by1 = photo.subject.bbox
+        keep = on_canvas((bx0, by0, bx1, by0 + (by1 - by0) * 0.35), crop, target)
     return face, keep
 
 
@@ -157,7 +162,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     layout = comp.layout
     n_scene = max(500, side // 4)
     direction = comp.direction
-    placement, keep, photo_box = None, None, None
+    placement, keep, photo_box, crop = None, None, None, None
     kind = layout.photo if photo is not None else "none"
     if kind == "full":
         face_x = 0.5
@@ -268,6 +273,9 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     measurements = {"layout": layout.name, "photo": kind, "treatment": comp.treatment if kind != "none" else None,
                     "scene": comp.scene if kind not in ("full", "band") else None, "background": comp.background,
                     "work_size": work}
+    if crop is not None and photo_box is not None and kind in ("full", "band", "panel"):
+        # Cover pixels per photo pixel where the photo lies: the enlargement the cap is about.
+        measurements["enlargement"] = round((photo_box[2] - photo_box[0]) / crop.width, 2)
     return Picture(np.ascontiguousarray(to_uint8(canvas)), placement, keep, photo_box, measurements)
 
 

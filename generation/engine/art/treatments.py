@@ -48,8 +48,16 @@ def duotone(rgb: np.ndarray, palette, rng) -> np.ndarray:
     """Two inks: the palette's darkest colour in the shadows, its accent in the lights."""
     dark, accent, light = _dark_light(palette)
     value = _s_curve(_levels(luminance(rgb)), 0.5)
-    top = accent if _lum(accent) > 0.3 else light
-    return gradient_map(value, [(0.0, dark), (1.0, np.clip(top * 1.05, 0.0, 1.0))])
+    return gradient_map(value, [(0.0, dark), (1.0, np.clip(_skin_ink(palette, light) * 1.05, 0.0, 1.0))])
+
+
+def _skin_ink(palette, fallback) -> np.ndarray:
+    """The palette's light ink that flatters skin: the reddest (red over green: pink, peach, orange) of the
+    colours bright enough to carry the lights; a yellow or green light ink makes faces look ill."""
+    inks = [np.asarray(c, np.float32) for c in (palette[2], palette[1], palette[3]) if _lum(c) > 0.25]
+    if not inks:
+        return np.asarray(fallback, np.float32)
+    return max(inks, key=lambda c: float(c[0] - c[1]) + 0.1 * _lum(c))
 
 
 def tritone(rgb: np.ndarray, palette, rng) -> np.ndarray:
