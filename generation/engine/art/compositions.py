@@ -120,7 +120,7 @@ DIRECTIONS: dict[str, ArtDirection] = {
                          grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2),
     "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "leaks"), ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
-    "lofi": ArtDirection(("film", "duotone"), ("paper", "halftone", "fog"), ("wash", "depth"),
+    "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "halftone", "fog"), ("wash", "depth"),
                          grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
     "classical": ArtDirection(("mono", "split", "natural"), ("paper", "fog"), ("desat", "depth"),
                               grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),
@@ -142,6 +142,10 @@ class Composition:
     scene: str
     background: str
     direction: ArtDirection
+    face_x: float = 0.5  # where the faces sit across a full-bleed crop (centred, or on a third)
+
+
+FACE_X = (0.5, 0.4, 0.6)
 
 
 def panel_share(layout: Layout, photo_side: float, side: int) -> float:
@@ -207,4 +211,4 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
         else art.scenes
     scene = scenes[(rest // 7 + seed) % len(scenes)]
     background = art.background[(rest // 3) % len(art.background)]
-    return Composition(layout, treatment, scene, background, art)
+    return Composition(layout, treatment, scene, background, art, FACE_X[(rest // 11 + seed) % len(FACE_X)])

@@ -165,7 +165,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     placement, keep, photo_box, crop = None, None, None, None
     kind = layout.photo if photo is not None else "none"
     if kind == "full":
-        face_x = 0.5
+        face_x = comp.face_x
         if layout.text == "corner" and photo.face is not None:
             face_x = 0.58 if (photo.face[0] + photo.face[2]) / 2 > photo.size[0] / 2 else 0.42
         crop = _crop(photo, comp, 1.0, side, face_x, subject_crop=subject_crop)
