@@ -58,7 +58,8 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         depth = float(rng.random())
         r = n * (0.015 + 0.07 * depth ** 2)
         cx, cy = rng.uniform(-0.05, 1.05) * n, (rng.beta(2.0, 2.2) * 1.1 - 0.05) * n
-        softness = max(0.8, r * (0.12 + 0.3 * (1 - depth)))
+        # A lens draws an out-of-focus light as a disc with a defined edge and a brighter rim, not a smudge.
+        softness = max(0.7, r * (0.02 + 0.06 * (1 - depth)))
         pad = int(r + 3 * softness + 2)
         x0, y0 = int(cx) - pad, int(cy) - pad
         size = 2 * pad + 1
@@ -68,7 +69,7 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         disc = np.zeros((size, size), np.float32)
         cv2.fillPoly(disc, [np.array(points, np.int32)], 1.0, lineType=cv2.LINE_AA)
         rim = disc - cv2.erode(disc, np.ones((3, 3), np.uint8), iterations=max(1, int(r * 0.12)))
-        shape = cv2.GaussianBlur(disc * 0.5 + rim * 0.3, (0, 0), softness)
+        shape = cv2.GaussianBlur(disc * 0.45 + rim * 0.4, (0, 0), softness)
         colour = colours[int(rng.integers(len(colours)))] * float(rng.uniform(0.35, 0.9))
         ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(n, x0 + size), min(n, y0 + size)
         if ax1 <= ax0 or ay1 <= ay0:
@@ -168,7 +169,7 @@ def interference(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         freq = float(rng.uniform(28, 60))
         warp = fbm(rng, (n, n), octaves=3, base=2) * float(rng.uniform(0.0, 0.6))
         waves.append(np.sin((np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + warp * 0.1) * freq * np.pi))
-    beat = (waves[0] * waves[1] + 1.0) * 0.5
+    beat = np.clip((waves[0] * waves[1]) * 1.6 + 0.5, 0.0, 1.0)  # printed stripes: edges, not a soft shimmer
     envelope = radial((n, n), (rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7)), float(rng.uniform(0.6, 1.0)))
     value = np.clip(beat * (0.35 + 0.65 * envelope), 0.0, 1.0)
     return gradient_map(value, [(0.0, palette[0]), (0.5, palette[1]), (0.85, palette[2]), (1.0, palette[3])])
