@@ -32,7 +32,9 @@ def worker(live):
 def submit(org, base_url: str, **fields) -> requests.Response:
     client = api_client(org)
     headers = {"Authorization": f"Bearer {client.plaintext_key}"}
-    body = {"genre": "hiphop", "text_artist": "NOVA", "text_album": "STILL STANDING", **fields}
+    # A fixed seed: with a random one a few tasks in a hundred hold a borderline cover for staff review, and a
+    # task in REVIEW sends its callback only after the decision.
+    body = {"genre": "hiphop", "text_artist": "NOVA", "text_album": "STILL STANDING", "seed": 11, **fields}
     return requests.post(f"{base_url}/api/v1/cover/generate", json=body, headers=headers, timeout=30)
 
 
