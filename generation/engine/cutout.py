@@ -371,6 +371,15 @@ class Gate:
     values: dict = field(default_factory=dict, compare=False)
 
 
+def enclosed(body: np.ndarray) -> np.ndarray:
+    """The pieces of background wholly enclosed by the body (touching no edge of the frame): its holes."""
+    h, w = body.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((body == 0).astype(np.uint8), connectivity=4)
+    inner = [i for i in range(1, count) if stats[i, 0] > 0 and stats[i, 1] > 0
+             and stats[i, 0] + stats[i, 2] < w and stats[i, 1] + stats[i, 3] < h]
+    return np.isin(labels, inner) if inner else np.zeros(body.shape, bool)
+
+
 def judge_mask(alpha: np.ndarray, faces, main_face=None) -> Gate:
     """Whether a person mask is clean enough to cut out: one blob, no other face in it, not cut by the frame at
     the sides or the top, no holes in the body, a narrow uncertain edge. Bottom cuts are a bust: allowed."""
@@ -394,14 +403,7 @@ def judge_mask(alpha: np.ndarray, faces, main_face=None) -> Gate:
         reasons.append(f"{values['blobs']} separate blobs")
     main = int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) + 1
     body = (labels == main).astype(np.uint8)
-    # Holes: pieces of background wholly enclosed by the body (touching no edge of the frame).
-    n_bg, bg_labels, bg_stats, _ = cv2.connectedComponentsWithStats(1 - body, connectivity=4)
-    holes = 0.0
-    for index in range(1, n_bg):
-        x, y, bw, bh, area = bg_stats[index]
-        if x > 0 and y > 0 and x + bw < sw and y + bh < sh:
-            holes += float(area)
-    holes /= max(float(body.sum()), 1.0)
+    holes = float(enclosed(body).sum()) / max(float(body.sum()), 1.0)
     values["holes"] = round(holes, 4)
     if holes > GATE_HOLE_SHARE:
         reasons.append(f"holes inside the body ({holes:.1%})")

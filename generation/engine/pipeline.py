@@ -363,8 +363,7 @@ def layout(c: Canvas) -> None:
         ground = (c.palette[0], 0.82)
     art = {}
     if c.picture is not None:
-        zone = art_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.rng("type"),
-                        c.spec.text_position)
+        zone = art_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.spec.text_position)
         art = {"zone": zone, "roles": art_roles(c.art, c.spec, c.preset.fonts)}
         if c.art.layout.photo == "full" and c.art.layout.text in ("bottom", "top", "corner"):
             ground = (c.palette[0], TYPE_BED)  # type on the photo sits on a fade into the ground colour

@@ -34,10 +34,6 @@ class Picture:
     measurements: dict
 
 
-def _lum(colour) -> float:
-    return float(np.asarray(colour) @ np.array([0.2126, 0.7152, 0.0722], np.float32))
-
-
 def usable_side(photo: PreparedPhoto | None) -> float | None:
     if photo is None:
         return None
@@ -200,7 +196,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             y0 = work - round(work * 0.09) - ph
             if share < 0.4:
                 x0 = round(work * float(rng.choice([0.2, 0.5, 0.8]))) - pw // 2
-        light = palette[3] if _lum(palette[0]) < 0.5 else palette[4]
+        light = palette[3] if treatments.colour_luminance(palette[0]) < 0.5 else palette[4]
         _panel(canvas, pic, x0, y0, np.clip(np.asarray(light) * 0.9 + 0.1, 0, 1))
         photo_box = tuple(round(v * f) for v in (x0, y0, x0 + pw, y0 + ph))
         face, keep = _cover_boxes(photo, crop, photo_box)
@@ -216,7 +212,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             (photo.face[0] - x0) * work / (x1 - x0), (photo.face[1] - y0) * work / (y1 - y0),
             (photo.face[2] - x0) * work / (x1 - x0), (photo.face[3] - y0) * work / (y1 - y0))
             if photo.face is not None else None)
-        if _lum(palette[0]) < 0.5:
+        if treatments.colour_luminance(palette[0]) < 0.5:
             ghost = gradient_map(value, [(0.0, np.zeros(3, np.float32)), (1.0, np.clip(palette[3] * 0.9, 0, 1))])
             # The scene's own lights step back where the person is: no glowing blob on a forehead.
             canvas = canvas * (1.0 - 0.6 * weight)[..., None]
@@ -242,7 +238,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             lo, hi = np.percentile(tone[::4, ::4], (8, 92))
             tone = np.clip((tone - lo) / max(hi - lo, 0.05), 0.0, 1.0)
             tone = tone * tone * (3.0 - 2.0 * tone)
-        if _lum(base) < 0.5:
+        if treatments.colour_luminance(base) < 0.5:
             tone = tone  # light dots on a dark ground for the lights
         else:
             tone = 1.0 - tone  # dark dots on a light ground for the shadows
@@ -252,7 +248,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         u, v = (xx * np.cos(a) + yy * np.sin(a)) / cell, (-xx * np.sin(a) + yy * np.cos(a)) / cell
         d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)
         dots = np.clip((np.sqrt(tone) * 0.6 - d) * cell + 0.5, 0.0, 1.0)
-        ink = palette[2] if abs(_lum(palette[2]) - _lum(base)) > 0.12 else palette[3]
+        lum = treatments.colour_luminance
+        ink = palette[2] if abs(lum(palette[2]) - lum(base)) > 0.12 else palette[3]
         if layout.on_scene:
             weight = treatments.subject_weight(photo.mask[y0:y1, x0:x1] if photo.mask is not None else None,
                                                (work, work), None)
@@ -316,7 +313,7 @@ def _bottom_limit(side: int, explicit: bool) -> int:
 MIN_ZONE = 0.16  # a requested text position is honoured only when it leaves at least this share of the side
 
 
-def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str, rng,
+def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str,
               position: str = "auto") -> Zone:
     """Where the type of the layout goes, in cover pixels: clear of the faces with their hair and chin.
     `position` (top, center, bottom) is the caller's; the layout's own zone when it cannot be kept clear."""

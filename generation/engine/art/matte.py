@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..cutout import enclosed
+
 MATTE_SIDE = 384  # px of the subject box's long side the matte is solved at
 BAND = 0.015  # the unknown band's half width as a share of the subject's height
 
@@ -56,12 +58,6 @@ def refine(pixels: np.ndarray, alpha: np.ndarray, bbox: tuple[int, int, int, int
 
 def fill_holes(alpha: np.ndarray) -> np.ndarray:
     """Background pockets wholly inside the body (touching no edge of the frame) become body."""
-    body = (alpha > 127).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - body, connectivity=4)
-    h, w = alpha.shape
     out = alpha.copy()
-    for index in range(1, count):
-        x, y, bw, bh, _ = stats[index]
-        if x > 0 and y > 0 and x + bw < w and y + bh < h:
-            out[labels == index] = 255
+    out[enclosed(alpha > 127)] = 255
     return out

@@ -28,12 +28,12 @@ def _s_curve(value: np.ndarray, strength: float) -> np.ndarray:
     return table[index]
 
 
-def _lum(c) -> float:
+def colour_luminance(c) -> float:
     return float(np.asarray(c) @ np.array([0.2126, 0.7152, 0.0722], np.float32))
 
 
 def _dark_light(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ordered = sorted((palette[0], palette[1], palette[2], palette[3]), key=_lum)
+    ordered = sorted((palette[0], palette[1], palette[2], palette[3]), key=colour_luminance)
     return ordered[0] * 0.6, palette[2], np.clip(ordered[-1] * 0.5 + 0.5, 0.0, 1.0)
 
 
@@ -54,10 +54,10 @@ def duotone(rgb: np.ndarray, palette, rng) -> np.ndarray:
 def _skin_ink(palette, fallback) -> np.ndarray:
     """The palette's light ink that flatters skin: the reddest (red over green: pink, peach, orange) of the
     colours bright enough to carry the lights; a yellow or green light ink makes faces look ill."""
-    inks = [np.asarray(c, np.float32) for c in (palette[2], palette[1], palette[3]) if _lum(c) > 0.25]
+    inks = [np.asarray(c, np.float32) for c in (palette[2], palette[1], palette[3]) if colour_luminance(c) > 0.25]
     if not inks:
         return np.asarray(fallback, np.float32)
-    return max(inks, key=lambda c: float(c[0] - c[1]) + 0.1 * _lum(c))
+    return max(inks, key=lambda c: float(c[0] - c[1]) + 0.1 * colour_luminance(c))
 
 
 def tritone(rgb: np.ndarray, palette, rng) -> np.ndarray:
