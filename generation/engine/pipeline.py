@@ -132,6 +132,9 @@ def segment(c: Canvas) -> None:
                                       "person": c.subject is not None, "coverage": p.coverage,
                                       "compute_ms": p.ms}
     c.measurements["mask_gate"] = {"passed": p.gate.passed, "reasons": list(p.gate.reasons), **p.gate.values}
+    # The photo's own lettering that prepare_photo blurred out: normalised boxes, for the admin's review.
+    c.measurements["photo_text"] = [[round(b[0] / w, 4), round(b[1] / h, 4), round(b[2] / w, 4), round(b[3] / h, 4)]
+                                    for b in p.text]
 
 
 def compose(c: Canvas) -> None:

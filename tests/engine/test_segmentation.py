@@ -16,7 +16,7 @@ from generation.engine.segmentation import (
     get_segmenter,
     refine_mask,
 )
-from generation.engine.segmentation.models import SELFIE, download_wheel
+from generation.engine.segmentation.models import MEDIAPIPE, RAPIDOCR, SELFIE, download_wheel
 from generation.engine.segmentation.rembg_backend import DEFAULT_MODEL
 
 # -- model files ----------------------------------------------------------------------------------
@@ -24,14 +24,15 @@ from generation.engine.segmentation.rembg_backend import DEFAULT_MODEL
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory):
-    """The real mediapipe wheel from PyPI, downloaded once per test session."""
-    return download_wheel(tmp_path_factory.mktemp("wheel"))
+    """The real mediapipe and rapidocr wheels from PyPI, downloaded once per test session."""
+    dest = tmp_path_factory.mktemp("wheel")
+    return [download_wheel(dest, requirement=MEDIAPIPE), download_wheel(dest, requirement=RAPIDOCR)]
 
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory, wheel):
     target = tmp_path_factory.mktemp("models")
-    assert fetch(target, wheel=wheel) == {"selfie": "extracted", "face": "extracted"}
+    assert fetch(target, wheel=wheel) == {"selfie": "extracted", "face": "extracted", "text": "extracted"}
     return target
 
 
@@ -44,14 +45,16 @@ def test_fetch_extracts_only_the_verified_model_files(model_dir):
 def test_fetch_is_idempotent_and_does_not_download_again(model_dir):
     before = {p.name: p.stat().st_mtime_ns for p in model_dir.iterdir()}
     # A python that does not exist would make any pip call fail: nothing is downloaded.
-    assert fetch(model_dir, python="/nonexistent/python") == {"selfie": "present", "face": "present"}
+    assert fetch(model_dir, python="/nonexistent/python") == {"selfie": "present", "face": "present",
+                                                                "text": "present"}
     assert {p.name: p.stat().st_mtime_ns for p in model_dir.iterdir()} == before
 
 
 def test_fetch_replaces_a_corrupt_file(tmp_path, model_dir, wheel):
     shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
     (tmp_path / SELFIE.filename).write_bytes(b"not a model")
-    assert fetch(tmp_path, wheel=wheel) == {"selfie": "extracted", "face": "present"}
+    # Only the wheel that holds the corrupt file is opened: the other one is not even given.
+    assert fetch(tmp_path, wheel=wheel[0]) == {"selfie": "extracted", "face": "present", "text": "present"}
     assert hashlib.sha256((tmp_path / SELFIE.filename).read_bytes()).hexdigest() == SELFIE.sha256
 
 

@@ -26,6 +26,7 @@ class PreparedPhoto:
     source_size: tuple[int, int]
     faces: tuple[tuple[float, float, float, float], ...]  # photo pixels, the main face first
     face_source: str
+    text: tuple[tuple[float, float, float, float], ...]  # third-party lettering found, blurred out of `pixels`
     mask: np.ndarray | None  # uint8 person alpha at photo resolution, when there is a person
     coverage: float
     subject: cutout.Subject | None
@@ -80,15 +81,33 @@ def _faces(pixels: np.ndarray, model_dir: str | None, backend: str) -> tuple[lis
     return faces, "blazeface"
 
 
+def _text(pixels: np.ndarray, faces: list, model_dir: str | None, backend: str) -> list:
+    from ..segmentation import ModelNotFoundError
+    from ..segmentation.text import find_text
+
+    try:
+        return find_text(pixels, model_dir, faces)
+    except ModelNotFoundError:
+        if backend != "none":
+            raise
+        return []
+
+
 def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None = None) -> PreparedPhoto:
-    """Decode-side work for one photo (a PIL image from load_photo), done once per task."""
+    """Decode-side work for one photo (a PIL image from load_photo), done once per task.
+
+    Third-party lettering (a banner, a sign, a scoreboard) is blurred out of the pixels every variant uses,
+    before anything is cropped, so no cover carries someone else's words or brand."""
     from ..segmentation import get_segmenter
+    from ..segmentation.text import scrub
 
     t0 = time.perf_counter()
     pixels = np.asarray(image.convert("RGB"))
-    pixels.flags.writeable = False
     h, w = pixels.shape[:2]
     faces, source = _faces(pixels, model_dir, segmentation)
+    text = _text(pixels, faces, model_dir, segmentation)
+    pixels = scrub(pixels, text)
+    pixels.flags.writeable = False
     main = faces[0] if faces else None
     alpha, coverage = None, 0.0
     if segmentation != "none":
@@ -111,5 +130,5 @@ def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None 
         gate = Gate(False, ("no person mask",))
     thumb = cv2.cvtColor(composite.reduce_to(pixels, (16, 16)), cv2.COLOR_RGB2GRAY)
     return PreparedPhoto(pixels, _sharpness(pixels), tuple(image.info.get("source_size", (w, h))), tuple(faces),
-                         source, alpha, round(coverage, 4), subject, gate,
+                         source, tuple(tuple(round(v, 1) for v in b) for b in text), alpha, round(coverage, 4), subject, gate,
                          round((time.perf_counter() - t0) * 1000, 1), zlib.crc32(thumb.tobytes()))

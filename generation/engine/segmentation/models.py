@@ -1,8 +1,11 @@
-"""The model files: fetched from the mediapipe wheel on PyPI, verified by sha256, found at run time or refused.
+"""The model files: fetched from pinned wheels on PyPI, verified by sha256, found at run time or refused.
 
-The weights are never committed and never pulled from a model hub. `fetch` asks pip for one pinned
-wheel (a zip) and extracts only the two .tflite files we run; mediapipe itself is never installed,
-because its protobuf and OpenCV pins clash with ours.
+The weights are never committed and never pulled from a model hub. `fetch` asks pip for the pinned
+wheels (zips) and extracts only the files we run:
+- the person segmentation and face models (.tflite) from mediapipe, Apache-2.0;
+- the PP-OCRv4 text detector (.onnx, a DB network from PaddleOCR, Apache-2.0) from rapidocr-onnxruntime.
+Neither package is installed: mediapipe's protobuf and OpenCV pins clash with ours, and OpenCV's dnn
+module runs the text detector, so rapidocr's own runtime is not needed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-WHEEL_REQUIREMENT = "mediapipe==0.10.14"
+MEDIAPIPE = "mediapipe==0.10.14"
+RAPIDOCR = "rapidocr-onnxruntime==1.4.4"
 # Pinned to the wheel whose files were hashed below, whatever machine runs the fetch (the .tflite
 # files are data, so the x86_64 wheel serves an arm64 worker just as well).
 WHEEL_PLATFORM = ("--platform", "manylinux2014_x86_64", "--python-version", "3.11",
@@ -32,6 +36,7 @@ class ModelFile:
     member: str  # path inside the wheel
     sha256: str
     size: int
+    wheel: str = MEDIAPIPE  # the pinned requirement whose wheel holds it
 
     @property
     def filename(self) -> str:
@@ -46,7 +51,11 @@ FACE = ModelFile(
     "face", "mediapipe/modules/face_detection/face_detection_short_range.tflite",
     "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8", 229_714,
 )
-MODEL_FILES = (SELFIE, FACE)
+TEXT = ModelFile(
+    "text", "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+    "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9", 4_745_517, RAPIDOCR,
+)
+MODEL_FILES = (SELFIE, FACE, TEXT)
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -87,38 +96,52 @@ def model_path(model_dir: str | Path | None, model: ModelFile) -> Path:
 
 
 def fetch(model_dir: str | Path | None = None, python: str = sys.executable,
-          wheel: str | Path | None = None) -> dict[str, str]:
-    """Put the verified model files in `model_dir`, downloading the wheel only if one is missing.
+          wheel: str | Path | list | tuple | None = None) -> dict[str, str]:
+    """Put the verified model files in `model_dir`, downloading a wheel only if a file it holds is missing.
 
-    Returns {model name: "present" | "extracted"}. `wheel` extracts from an already downloaded
-    mediapipe wheel instead of calling pip (offline machines, tests).
+    Returns {model name: "present" | "extracted"}. `wheel` is one or more already downloaded wheels to
+    extract from instead of calling pip (offline machines, tests); a requirement none of them matches is
+    still downloaded.
     """
     target = resolve_dir(model_dir)
     missing = [m for m in MODEL_FILES if not is_present(target, m)]
     report = {m.name: "present" for m in MODEL_FILES}
     if not missing:
         return report
+    given = [Path(w) for w in ([] if wheel is None else [wheel] if isinstance(wheel, (str, Path)) else wheel)]
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="albumart-wheel-") as tmp:
-        wheel_path = Path(wheel) if wheel else download_wheel(Path(tmp), python)
-        for model in missing:
-            _extract(wheel_path, model, target)
-            report[model.name] = "extracted"
+        for requirement in dict.fromkeys(m.wheel for m in missing):
+            wheel_path = next((w for w in given if _is_wheel_of(w, requirement)), None)
+            if wheel_path is None:
+                wheel_path = download_wheel(Path(tmp), python, requirement)
+            for model in (m for m in missing if m.wheel == requirement):
+                _extract(wheel_path, model, target)
+                report[model.name] = "extracted"
     return report
 
 
-def download_wheel(dest: Path, python: str = sys.executable) -> Path:
-    """Download the pinned mediapipe wheel (about 35 MB) into `dest` with pip and return its path."""
+def _project(requirement: str) -> str:
+    """The wheel-file prefix of a pinned requirement: "rapidocr-onnxruntime==1.4.4" -> "rapidocr_onnxruntime"."""
+    return requirement.split("==")[0].replace("-", "_").lower()
+
+
+def _is_wheel_of(path: Path, requirement: str) -> bool:
+    return path.name.lower().startswith(_project(requirement) + "-")
+
+
+def download_wheel(dest: Path, python: str = sys.executable, requirement: str = MEDIAPIPE) -> Path:
+    """Download one pinned wheel (mediapipe about 35 MB, rapidocr 15 MB) into `dest` with pip; its path."""
     cmd = [python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--quiet",
-           *WHEEL_PLATFORM, WHEEL_REQUIREMENT, "-d", str(dest)]
+           *WHEEL_PLATFORM, requirement, "-d", str(dest)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ModelFetchError(f"could not run pip to download {WHEEL_REQUIREMENT}: {exc}") from exc
-    wheels = sorted(dest.glob("mediapipe-*.whl"))
+        raise ModelFetchError(f"could not run pip to download {requirement}: {exc}") from exc
+    wheels = sorted(w for w in dest.glob("*.whl") if _is_wheel_of(w, requirement))
     if done.returncode != 0 or not wheels:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise ModelFetchError(f"pip could not download {WHEEL_REQUIREMENT} (exit {done.returncode}): "
+        raise ModelFetchError(f"pip could not download {requirement} (exit {done.returncode}): "
                               + " | ".join(tail) + "; check access to PyPI or pass a downloaded wheel")
     return wheels[0]
 
@@ -132,7 +155,7 @@ def _extract(wheel: Path, model: ModelFile, target: Path) -> None:
                                       f"expected {model.size}")
             data = zf.read(info)
     except KeyError as exc:
-        raise ModelFetchError(f"{wheel.name} has no {model.member}; is it the {WHEEL_REQUIREMENT} wheel?") from exc
+        raise ModelFetchError(f"{wheel.name} has no {model.member}; is it the {model.wheel} wheel?") from exc
     except zipfile.BadZipFile as exc:
         raise ModelFetchError(f"{wheel} is not a readable wheel: {exc}") from exc
     got = hashlib.sha256(data).hexdigest()

@@ -12,12 +12,14 @@ def default_model_dir() -> Path:
 
 
 class Command(BaseCommand):
-    help = ("Put the segmentation and face models in the model directory, extracted from the mediapipe wheel "
-            "on PyPI and checked by sha256; does nothing when they are already there.")
+    help = ("Put the segmentation, face and text-detection models in the model directory, extracted from the "
+            "pinned mediapipe and rapidocr-onnxruntime wheels on PyPI and checked by sha256; does nothing when "
+            "they are already there.")
 
     def add_arguments(self, parser):
         parser.add_argument("--dir", help="model directory (default: ALBUMART_MODEL_DIR or <project>/var/models)")
-        parser.add_argument("--wheel", help="extract from this already downloaded mediapipe wheel instead of pip")
+        parser.add_argument("--wheel", action="append",
+                            help="extract from this already downloaded wheel instead of pip (repeatable)")
 
     def handle(self, *args, **options):
         model_dir = Path(options["dir"]) if options["dir"] else default_model_dir()
