@@ -129,6 +129,7 @@ def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None 
     else:
         gate = Gate(False, ("no person mask",))
     thumb = cv2.cvtColor(composite.reduce_to(pixels, (16, 16)), cv2.COLOR_RGB2GRAY)
+    lettering = tuple(tuple(round(v, 1) for v in b) for b in text)
     return PreparedPhoto(pixels, _sharpness(pixels), tuple(image.info.get("source_size", (w, h))), tuple(faces),
-                         source, tuple(tuple(round(v, 1) for v in b) for b in text), alpha, round(coverage, 4), subject, gate,
+                         source, lettering, alpha, round(coverage, 4), subject, gate,
                          round((time.perf_counter() - t0) * 1000, 1), zlib.crc32(thumb.tobytes()))
