@@ -5,7 +5,7 @@ import numpy as np
 
 from generation.engine import composite, contrast, cutout, grade
 from generation.engine.presets import GENRES
-from generation.engine.scenes import common
+from generation.engine.scenes import motifs
 
 
 def _soft_disc(h, w):
@@ -76,15 +76,14 @@ def test_scene_primitives_match_numpy():
     mask = rng.random((64, 64), dtype=np.float32)
     colour = np.array([0.2, 0.5, 0.9], np.float32)
     lit = image.copy()
-    common.add_light(lit, mask, colour, 0.7)
+    motifs.add_light(lit, mask, colour, 0.7)
     assert np.allclose(lit, image + (mask[..., None] * 0.7) * colour, atol=1e-6)
-    painted = image.copy()
-    common.paint(painted, mask, colour, 0.8)
-    assert np.allclose(painted, image * (1 - mask[..., None] * 0.8) + mask[..., None] * 0.8 * colour, atol=1e-6)
-    texture = rng.random((64, 64, 3), dtype=np.float32)
-    painted = image.copy()
-    common.paint(painted, mask, texture)
-    assert np.allclose(painted, image * (1 - mask[..., None]) + mask[..., None] * texture, atol=1e-6)
+    spot = np.zeros((64, 64), np.float32)
+    spot[10:20, 30:40] = 0.5  # light in one box only: the rest of the scene is untouched
+    lit = image.copy()
+    motifs.add_light(lit, spot, colour)
+    assert np.allclose(lit, image + spot[..., None] * colour, atol=1e-6)
+    assert np.array_equal(lit[:10], image[:10]) and np.array_equal(lit[:, :30], image[:, :30])
 
 
 def test_standing_figure_casts_a_contact_shadow_under_its_feet():
@@ -169,3 +168,14 @@ def test_a_vignette_window_reads_the_cover_map_where_it_lies():
     expected = cv2.resize(full[2400:3000, 100:1100], (400, 240), interpolation=cv2.INTER_AREA)
     assert np.abs(expected.astype(int) - coarse).max() <= 1
     assert coarse[-1, 0] < coarse[0, -1]  # darker toward the corner
+
+
+def test_every_motif_draws_light_on_the_scene_and_is_deterministic():
+    palette = [np.array(c, np.float32) for c in ((.1, .1, .2), (.2, .2, .3), (.8, .3, .2), (.6, .7, .9), (.9, .9, .9))]
+    base = np.full((200, 200, 3), 0.2, np.float32)
+    for name in motifs.MOTIFS:
+        drawn = [base.copy(), base.copy()]
+        for image in drawn:
+            motifs.apply_motifs(image, (name,), np.random.default_rng(4), palette)
+        assert np.array_equal(drawn[0], drawn[1]), name
+        assert np.abs(drawn[0] - base).max() > 0.2, name  # streaks, flakes, stars or sparks are visible

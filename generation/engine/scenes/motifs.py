@@ -10,8 +10,36 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .common import add_light, blur, mix
-from .common import stars as star_points
+from ..art.raster import blur
+
+
+def mix(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """The colour a share `t` of the way from `a` to `b`."""
+    return (a * (1.0 - t) + b * t).astype(np.float32)
+
+
+def add_light(image: np.ndarray, mask: np.ndarray, colour: np.ndarray, strength: float = 1.0) -> None:
+    """Additive light through a 0..1 mask (in place), over the rows and columns where the light is."""
+    rows = np.flatnonzero(mask.max(axis=1) > 1 / 2048)
+    if rows.size == 0:
+        return
+    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].max(axis=0) > 1 / 2048)
+    box = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    light = cv2.cvtColor(np.ascontiguousarray(mask[box], np.float32), cv2.COLOR_GRAY2RGB)
+    scale = tuple(float(v) * strength for v in np.asarray(colour).reshape(3)) + (0.0,)
+    cv2.multiply(light, scale, dst=light)
+    region = image[box]  # a strided view of the scene: OpenCV writes through it
+    cv2.add(region, light, dst=region)
+
+
+def star_points(rng: np.random.Generator, n: int, count: int,
+                region: tuple[float, float, float, float]) -> np.ndarray:
+    """Faint point lights (single channel) inside `region` (x0, y0, x1, y1 as fractions of the side)."""
+    layer = np.zeros((n, n), np.float32)
+    xs = rng.uniform(region[0], region[2], count) * n
+    ys = rng.uniform(region[1], region[3], count) * n
+    layer[np.clip(ys.astype(int), 0, n - 1), np.clip(xs.astype(int), 0, n - 1)] = rng.uniform(0.2, 0.9, count)
+    return cv2.GaussianBlur(layer, (0, 0), 0.6) * 3.0
 
 # words -> motif; the first words found decide (at most MAX_MOTIFS motifs, in this order of precedence).
 MOTIF_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
