@@ -114,7 +114,8 @@ def test_a_low_resolution_photo_is_never_enlarged_past_the_cap(photo_set, prepar
             seen.add(composition["layout"])
             assert composition["enlargement"] <= GRIT_ENLARGE * 1.01, composition
             if composition["enlargement"] > MAX_ENLARGE * 1.01:
-                assert composition["layout"].startswith("grit") and composition["treatment"] in GRIT_TREATMENTS
+                layout = next(lay for lay in LAYOUTS["artist"] if lay.name == composition["layout"])
+                assert layout.grit and composition["treatment"] in GRIT_TREATMENTS, composition
     assert {"grit", "grit-top"} <= seen  # it is full-bleed, not a postcard
 
 
@@ -258,3 +259,34 @@ def test_genre_faces_have_their_voice():
     assert name("edm").startswith("LeagueSpartan")  # geometric
     assert name("classical").startswith("EBGaramond")  # elegant serif
     assert compositions.DIRECTIONS.keys() == GENRES.keys()
+
+
+def test_a_tight_portrait_fills_the_height_beside_a_column_of_type(photo_set, prepared_set):
+    """A face that fills the frame leaves no room for type on the photo: the artist cover sets the photo at the
+    cover's full height beside a solid column of type, never as a framed postcard."""
+    seen = set()
+    for seed in range(10):
+        result = render(spec(photo=photo_set["portrait_tight"], seed=seed, size=1400), prepared_set["portrait_tight"])
+        layout = result.measurements["composition"]["layout"]
+        seen.add(layout)
+        if layout.startswith("side"):
+            x0, y0, x1, y1 = result.measurements["subject"]["box"]
+            assert (y0, y1) == (0, SIDE) and (x0 == 0 or x1 == SIDE)
+            assert 0.6 * SIDE <= x1 - x0 <= 0.73 * SIDE
+            for tx0, _ty0, tx1, _ty1 in result.measurements["text_boxes"]:
+                assert tx1 <= x0 or tx0 >= x1, (layout, result.measurements["text_boxes"])
+    assert "panel" not in seen and {"side", "side-grit"} & seen, seen
+
+
+def test_the_background_cover_of_a_photo_makes_its_atmosphere_of_the_photo(photo_set, prepared_set):
+    """With a photo the background cover never falls back to a stock scene: its atmosphere layout is the photo
+    defocused into light and colour (and without one, the scene alone)."""
+    layouts = set()
+    for seed in range(5):
+        result = render(spec(photo=photo_set["couple"], variant="background", seed=seed, size=1400),
+                        prepared_set["couple"])
+        layouts.add(result.measurements["composition"]["layout"])
+        assert result.measurements["composition"]["photo"] != "none"
+    assert "atmosphere" in layouts
+    bare = render(spec(variant="background", seed=2, size=1400))
+    assert bare.measurements["composition"]["photo"] == "none"

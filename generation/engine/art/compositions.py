@@ -17,14 +17,15 @@ GRIT_ENLARGE = 7.5
 GRIT_TREATMENTS = ("mono", "duotone", "tritone")
 GRIT_GRAIN = 2.2  # times the genre's grain
 BAND_PHOTO = 0.72  # the photo's share of the height in a band layout (the band takes the rest)
+SIDE_PHOTO = 0.6  # the photo's share of the width in a side layout (a solid column holds the type)
 MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share of the side
 
 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    photo: str  # "full", "band", "panel", "ghost", "texture", "cutout" or "none"
-    text: str  # "bottom", "top", "band", "stamp", "corner", "poster", "below" or "stack"
+    photo: str  # "full", "band", "side", "panel", "ghost", "blur", "texture", "cutout" or "none"
+    text: str  # "bottom", "top", "band", "side", "stamp", "corner", "poster", "below" or "stack"
     share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
     face_share: float = 0.2  # the face cluster's height in the crop
     eye_y: float = 0.36
@@ -44,6 +45,7 @@ _COMPACT = {"artist": (0.09, 2), "album": (0.045, 2), "feature": (0.03, 2)}
 _SMALL = {"artist": (0.076, 2), "album": (0.038, 2), "feature": (0.028, 2)}
 _POSTER = {"artist": (0.06, 2), "album": (0.17, 3), "feature": (0.032, 2)}
 _STACK = {"artist": (0.055, 2), "album": (0.15, 4), "feature": (0.03, 2)}
+_SIDE = {"artist": (0.07, 3), "album": (0.04, 3), "feature": (0.028, 2)}  # a column a third of the side wide
 
 LAYOUTS: dict[str, tuple[Layout, ...]] = {
     # The photo dominates; the face is the focal point.
@@ -56,12 +58,19 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("grit", "full", "bottom", 1.0, face_share=0.22, eye_y=0.36, type=_FORWARD, grit=True),
         Layout("panel", "panel", "below", 0.64, face_share=0.26, eye_y=0.4, type=_COMPACT),
         Layout("grit-top", "full", "top", 1.0, face_share=0.2, eye_y=0.56, type=_FORWARD, grit=True),
+        # A tall crop beside a solid column of type: a tight portrait's face fills the frame and leaves no room
+        # for type on it, and a framed panel would shrink it to a postcard.
+        Layout("side", "side", "side", 1.0, face_share=0.3, eye_y=0.4, type=_SIDE),
+        Layout("side-grit", "side", "side", 1.0, face_share=0.3, eye_y=0.4, type=_SIDE, grit=True),
     ),
     # The atmosphere is the cover; the artist is a ghost in it, a print in it, a figure set on it, or absent.
     "background": (
         Layout("ghost", "ghost", "bottom", 1.0, face_share=0.22, eye_y=0.38, type=_COMPACT),
         Layout("screenprint", "texture", "bottom", 1.0, face_share=0.34, eye_y=0.4, type=_COMPACT, on_scene=True),
-        Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT),
+        # The photo's own light and colour, defocused past recognition: the atmosphere is the artist's.
+        Layout("atmosphere", "blur", "bottom", 1.0, face_share=0.3, eye_y=0.4, type=_COMPACT),
+        # Without a photo: the scene alone (with one, the photo's own atmosphere above takes its place).
+        Layout("scene", "none", "bottom", 0.0, type=_COMPACT),
         Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.58, type=_COMPACT),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.62, type=_COMPACT),
@@ -105,15 +114,15 @@ DIRECTIONS: dict[str, ArtDirection] = {
                            grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2),
     "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "bokeh"), ("wash", "dark"),
                         grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2),
-    "rnb": ArtDirection(("film", "split", "duotone", "natural"), ("leaks", "bokeh", "fog"), ("depth", "wash"),
+    "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "bokeh", "fog"), ("depth", "wash"),
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
-    "indie": ArtDirection(("film", "natural", "mono", "split"), ("paper", "fog", "leaks"), ("depth", "desat"),
+    "indie": ArtDirection(("film", "mono", "split"), ("paper", "fog", "leaks"), ("depth", "desat"),
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
     "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("halftone", "paper", "leaks"), ("dark", "desat"),
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2),
     "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2),
-    "pop": ArtDirection(("natural", "duotone", "cross", "split"), ("halftone", "interference", "bokeh"),
+    "pop": ArtDirection(("film", "duotone", "cross", "split"), ("halftone", "gradient", "bokeh"),
                         ("wash", "depth"),
                         grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
     "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "halftone", "fog"), ("dark", "depth"),
@@ -122,7 +131,7 @@ DIRECTIONS: dict[str, ArtDirection] = {
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
     "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "halftone", "fog"), ("wash", "depth"),
                          grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
-    "classical": ArtDirection(("mono", "split", "natural"), ("paper", "fog"), ("desat", "depth"),
+    "classical": ArtDirection(("mono", "split", "film"), ("paper", "fog"), ("desat", "depth"),
                               grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),
 }
 DEFAULT_DIRECTION = DIRECTIONS["indie"]
@@ -172,10 +181,13 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return False
     if layout.photo in ("full", "ghost") and room < TEXT_ROOM:
         return False
-    if whole is not None and layout.photo in ("full", "band") and not whole(layout):
+    if whole is not None and layout.photo in ("full", "band", "side") and not whole(layout):
         return False  # the faces with their hair and chin cannot all be in this layout's frame
-    if layout.photo in ("ghost", "texture"):
-        return True  # soft by design: a ghost or a texture holds no detail to lose
+    if layout.photo in ("ghost", "texture", "blur"):
+        return True  # soft by design: a ghost, a texture or a defocused field holds no detail to lose
+    if layout.photo == "side":  # a tall crop: its height is what gets enlarged
+        w, h = photo_size or (photo_side, photo_side)
+        return min(h, w / SIDE_PHOTO) >= layout.share * side / (GRIT_ENLARGE if layout.grit else MAX_ENLARGE)
     if layout.photo == "panel":
         return photo_side >= photo_px_needed(layout, side, min(layout.share, MIN_PANEL))
     if layout.grit:
@@ -197,6 +209,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size)]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
+        if variant == "background":  # with a photo, the atmosphere is made of it rather than of a stock scene
+            usable = [lay for lay in usable if lay.photo != "none"] or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
             usable = [lay for lay in with_photo if lay.photo != "panel"] or with_photo or [smallest]

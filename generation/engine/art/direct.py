@@ -15,7 +15,7 @@ import numpy as np
 from ..composite import Placement
 from ..typeset import MARGIN, Role, Zone, face_for
 from . import textures, treatments
-from .compositions import BAND_PHOTO, Composition, panel_share, photo_px_needed
+from .compositions import BAND_PHOTO, SIDE_PHOTO, Composition, panel_share, photo_px_needed
 from .crop import Crop, face_crop, on_canvas, protected
 from .prepare import PreparedPhoto
 from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, screen, to_uint8
@@ -47,11 +47,25 @@ def faces_fit(photo: PreparedPhoto | None, side: int):
         return None
 
     def whole(layout) -> bool:
-        aspect = 1.0 if layout.photo == "full" else 1.0 / (1.0 - BAND_SHARE)
+        aspect = {"full": 1.0, "side": side_share(photo)}.get(layout.photo, 1.0 / (1.0 - BAND_SHARE))
         comp = Composition(layout, "", "", "", None)
         return _crop(photo, comp, aspect, side).whole
 
     return whole
+
+
+SIDE_MAX = 0.72  # a side layout's photo widens to hold a broad face whole, leaving the type a column of 28%
+
+
+def side_share(photo: PreparedPhoto) -> float:
+    """A side layout's photo width as a share of the cover: SIDE_PHOTO, or wider (up to SIDE_MAX) when the
+    faces with their ears need it in a crop of the photo's full height."""
+    cluster = photo.cluster(min(photo.size))
+    if cluster is None:
+        return SIDE_PHOTO
+    keep = protected(cluster)
+    w, h = photo.size
+    return float(min(SIDE_MAX, max(SIDE_PHOTO, (keep[2] - keep[0]) * 1.04 / h)))
 
 
 def text_room(photo: PreparedPhoto | None) -> float:
@@ -86,9 +100,10 @@ SUBJECT_CROPS = {"face": 0.34, "bust": 0.2, "full": 0.07}  # the caller's subjec
 def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, face_x: float = 0.5,
           share: float | None = None, subject_crop: str = "auto") -> Crop:
     layout = comp.layout
-    needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "panel") else 0.0
+    needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "side", "panel") else 0.0
     if layout.photo == "band":
         needed *= BAND_PHOTO  # the crop's height: its width (the enlarged side) is aspect times more
+    # A side layout's crop spans the cover's full height: `needed` is its height as it is.
     face_share = SUBJECT_CROPS.get(subject_crop, layout.face_share)
     w, h = photo.size
     return face_crop(photo.size, aspect, photo.cluster(min(w, h * aspect)), face_share=face_share,
@@ -122,6 +137,15 @@ def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None
         bx0, by0, bx1, by1 = photo.subject.bbox
         keep = on_canvas((bx0, by0, bx1, by0 + (by1 - by0) * 0.35), crop, target)
     return face, keep
+
+
+def _levels_soft(rgb: np.ndarray) -> np.ndarray:
+    """A defocused photo stretched to use the tonal range (a blur averages it towards grey)."""
+    grey = luminance(rgb[::8, ::8])
+    lo, hi = np.percentile(grey, (2, 98))
+    if hi - lo < 0.05:
+        return rgb
+    return np.clip((rgb - lo) / (hi - lo) * 0.92 + 0.04, 0.0, 1.0)
 
 
 def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
@@ -178,6 +202,35 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         photo_box = (0, 0, side, round((work - band_h) * f))
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "photo")
+    elif kind == "side":
+        photo_w = round(work * side_share(photo))
+        crop = _crop(photo, comp, photo_w / work, side, subject_crop=subject_crop)
+        # The photo on the side the faces look from, the column on the other (the seed breaks a tie).
+        cx = (photo.face[0] + photo.face[2]) / 2 / photo.size[0] if photo.face is not None else 0.5
+        on_left = cx > 0.55 or (abs(cx - 0.5) <= 0.05 and rng.random() < 0.5)
+        px0 = 0 if on_left else work - photo_w
+        canvas = np.empty((work, work, 3), np.float32)
+        canvas[:, px0:px0 + photo_w] = _treated(photo, crop, (photo_w, work), comp, palette, rng)
+        cx0 = photo_w if on_left else 0
+        canvas[:, cx0:cx0 + work - photo_w] = _ground(palette, rng, (work, work - photo_w), palette[direction.band])
+        photo_box = (round(px0 * f), 0, round((px0 + photo_w) * f), side)
+        face, keep = _cover_boxes(photo, crop, photo_box)
+        placement = Placement(photo_box, face, "photo")
+    elif kind == "blur":
+        # The photo defocused far past recognition (a lens racked to its closest focus): its own light and
+        # colour become the atmosphere, toned by the genre's treatment, with the scene's texture faint in it.
+        crop = _crop(photo, comp, 1.0, side)
+        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
+        small = max(48, work // 12)
+        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (small, small)))
+        region = blur(region, small * float(rng.uniform(0.13, 0.18)))
+        region = treatments.TREATMENTS[comp.treatment](region, palette, rng)
+        canvas = resize(np.ascontiguousarray(region, np.float32), (work, work))
+        canvas = _levels_soft(canvas)
+        scene = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
+        canvas = mix(canvas, scene, 0.22 if scene_override is None else 0.5)
+        photo_box = (0, 0, side, side)
+        placement = None
     elif kind == "panel":
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
         share = panel_share(layout, usable_side(photo), side)
@@ -268,9 +321,9 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     canvas = treatments.dust(canvas, rng, direction.dust)
     canvas = treatments.vignette(canvas, direction.vignette)
     measurements = {"layout": layout.name, "photo": kind, "treatment": comp.treatment if kind != "none" else None,
-                    "scene": comp.scene if kind not in ("full", "band") else None, "background": comp.background,
+                    "scene": comp.scene if kind not in ("full", "band", "side") else None, "background": comp.background,
                     "work_size": work}
-    if crop is not None and photo_box is not None and kind in ("full", "band", "panel"):
+    if crop is not None and photo_box is not None and kind in ("full", "band", "side", "panel"):
         # Cover pixels per photo pixel where the photo lies: the enlargement the cap is about.
         measurements["enlargement"] = round((photo_box[2] - photo_box[0]) / crop.width, 2)
     return Picture(np.ascontiguousarray(to_uint8(canvas)), placement, keep, photo_box, measurements)
@@ -357,6 +410,10 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
     if text == "band" and pic.photo_box is not None:
         top = pic.photo_box[3]
         return Zone(top + round(side * 0.04), min(bottom, side - round(side * 0.05)), "center", align)
+    if text == "side" and pic.photo_box is not None:
+        column = (pic.photo_box[2], side) if pic.photo_box[0] == 0 else (0, pic.photo_box[0])
+        pad = round(side * 0.045)
+        return Zone(m + round(side * 0.02), bottom, "bottom", "left", column[0] + pad, column[1] - pad)
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
     if text == "poster":

@@ -52,7 +52,7 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     ground = gradient_map(fbm(rng, (n, n), octaves=5) * 0.5, _ramp(palette))
     ground *= vertical((n, n), 0.75, 1.0)[..., None]
     lights = np.zeros((n, n, 3), np.float32)
-    blades = 32 if rng.random() < 0.7 else int(rng.integers(7, 10))  # wide open: round; stopped down: the iris
+    blades = 48  # wide open: round (a stopped-down iris's polygons read as a stock texture)
     colours = [palette[2], palette[3], palette[1] * 0.5 + palette[3] * 0.5]
     for _ in range(int(rng.integers(18, 40))):
         depth = float(rng.random())
@@ -170,8 +170,9 @@ def interference(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         warp = fbm(rng, (n, n), octaves=3, base=2) * float(rng.uniform(0.0, 0.6))
         waves.append(np.sin((np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + warp * 0.1) * freq * np.pi))
     beat = np.clip((waves[0] * waves[1]) * 1.6 + 0.5, 0.0, 1.0)  # printed stripes: edges, not a soft shimmer
-    envelope = radial((n, n), (rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7)), float(rng.uniform(0.6, 1.0)))
-    value = np.clip(beat * (0.35 + 0.65 * envelope), 0.0, 1.0)
+    # The pattern lives in one pool of light and dies into the ground: a full-frame moire swallows the cover.
+    envelope = radial((n, n), (rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7)), float(rng.uniform(0.35, 0.55)))
+    value = np.clip(beat * envelope ** 1.5 * 0.85, 0.0, 1.0)
     return gradient_map(value, [(0.0, palette[0]), (0.5, palette[1]), (0.85, palette[2]), (1.0, palette[3])])
 
 
