@@ -321,8 +321,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     canvas = treatments.dust(canvas, rng, direction.dust)
     canvas = treatments.vignette(canvas, direction.vignette)
     measurements = {"layout": layout.name, "photo": kind, "treatment": comp.treatment if kind != "none" else None,
-                    "scene": comp.scene if kind not in ("full", "band", "side") else None, "background": comp.background,
-                    "work_size": work}
+                    "scene": comp.scene if kind not in ("full", "band", "side") else None,
+                    "background": comp.background, "work_size": work}
     if crop is not None and photo_box is not None and kind in ("full", "band", "side", "panel"):
         # Cover pixels per photo pixel where the photo lies: the enlargement the cap is about.
         measurements["enlargement"] = round((photo_box[2] - photo_box[0]) / crop.width, 2)
