@@ -86,7 +86,7 @@ def _scene(comp: Composition, rng, n: int, palette, work: int, override: np.ndar
     if override is not None:  # the diffusion backend's picture: the same composition, another scene source
         scene = np.ascontiguousarray(resize(override, (n, n)), np.float32)
     else:
-        scene = textures.draw(comp.scene, rng, n, palette)
+        scene = textures.draw(comp.scene, rng, work if comp.scene in textures.CRISP else n, palette)
     if abs(intensity - 0.5) > 1e-3:  # 0: mostly the ground colour, 1: the scene pushed 40% further from it
         scene = np.clip(palette[0] + (scene - palette[0]) * (0.3 + 1.4 * intensity), 0.0, 1.0)
     if motifs:

@@ -186,8 +186,54 @@ def gradient(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     return np.clip(image + texture[..., None] * 0.06, 0.0, 1.0)
 
 
+def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """Swiss print: a flat field of colour and one bold form (a sun, an arch, a ring, bars), inked with a
+    little misregistration and paper tooth. A designed graphic, not a texture."""
+    lum = np.array([0.2126, 0.7152, 0.0722], np.float32)
+    ground = np.asarray(palette[0], np.float32)
+    inks = sorted((np.asarray(palette[i], np.float32) for i in (2, 3, 1)),
+                  key=lambda c: -abs(float(c @ lum) - float(ground @ lum)))
+    ink, second = inks[0], inks[1]
+    yy = (np.arange(n, dtype=np.float32)[:, None] + 0.5) / n
+    xx = (np.arange(n, dtype=np.float32)[None, :] + 0.5) / n
+    aa = 1.5 / n  # an antialiased edge of 1.5 px
+
+    def disc(cx, cy, r):
+        return np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)) / aa + 0.5, 0.0, 1.0)
+
+    form = int(rng.integers(4))
+    cx, cy = float(rng.choice([0.5, 0.38, 0.62])), float(rng.uniform(0.3, 0.45))
+    if form == 0:  # a sun, with a second-colour shadow offset under it
+        r = float(rng.uniform(0.24, 0.33))
+        main, echo = disc(cx, cy, r), disc(cx + 0.03, cy + 0.03, r)
+    elif form == 1:  # an arch standing on a horizon line
+        r = float(rng.uniform(0.22, 0.3))
+        horizon = cy + r * 0.6
+        main = disc(cx, horizon, r) * np.clip((horizon - yy) / aa + 0.5, 0.0, 1.0)
+        echo = np.clip((yy - horizon) / aa + 0.5, 0.0, 1.0) * np.clip((horizon + 0.012 - yy) / aa + 0.5, 0.0, 1.0)
+    elif form == 2:  # a thick ring, and a small solid disc inside it off-centre
+        r = float(rng.uniform(0.25, 0.32))
+        main = disc(cx, cy, r) * (1.0 - disc(cx, cy, r * 0.62))
+        echo = disc(cx + r * 0.2, cy - r * 0.15, r * 0.22)
+    else:  # two discs overprinted: where the inks cross, they multiply (a third colour, as on a press)
+        r = float(rng.uniform(0.19, 0.25))
+        dx = r * float(rng.uniform(0.55, 0.8))
+        main, echo = disc(cx - dx, cy, r), disc(cx + dx, cy + float(rng.uniform(-0.06, 0.06)), r)
+    tooth = fbm(rng, (n, n), octaves=4, base=max(8, n // 6)) - 0.5  # paper grain, finer than the eye resolves
+    image = np.broadcast_to(ground, (n, n, 3)).copy()
+    image = mix(image, np.broadcast_to(second, image.shape), np.clip(echo * (0.93 + tooth * 0.05), 0.0, 1.0))
+    if form == 3:
+        image = mix(image, image * ink, np.clip(main * (0.97 + tooth * 0.05), 0.0, 1.0))
+        image = mix(image, np.broadcast_to(ink, image.shape), np.clip(main * (1.0 - echo) * 0.97, 0.0, 1.0))
+    else:
+        image = mix(image, np.broadcast_to(ink, image.shape), np.clip(main * (0.97 + tooth * 0.05), 0.0, 1.0))
+    return np.clip(image + tooth[..., None] * 0.03, 0.0, 1.0)
+
+
+CRISP = ("shape",)  # drawn at the working size: a printed edge must not come out of an upscale soft
+
 FAMILIES = {"fog": fog, "leaks": leaks, "bokeh": bokeh, "halftone": halftone, "paper": paper, "flow": flow,
-            "interference": interference, "gradient": gradient}
+            "interference": interference, "gradient": gradient, "shape": shape}
 
 
 def draw(family: str, rng: np.random.Generator, n: int, palette) -> np.ndarray:
