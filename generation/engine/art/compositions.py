@@ -140,6 +140,8 @@ DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
 BUSY_SCENES = ("halftone", "interference")  # a ghost of the photo over these turns to mush
+FORM_SCENES = ("shape",)  # a bold form in the upper middle: only under type set low on the cover
+LOW_TYPE = ("bottom", "band", "corner")
 
 
 def direction(genre: str) -> ArtDirection:
@@ -225,6 +227,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     treatment = treatments[rest % len(treatments)]
     scenes = [sc for sc in art.scenes if sc not in BUSY_SCENES] or art.scenes if layout.photo == "ghost" \
         else art.scenes
+    if layout.text not in LOW_TYPE:  # one bold form and a block of type would fight for the same middle
+        scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes
     scene = scenes[(rest // 7 + seed) % len(scenes)]
     background = art.background[(rest // 3) % len(art.background)]
     return Composition(layout, treatment, scene, background, art, FACE_X[(rest // 11 + seed) % len(FACE_X)])

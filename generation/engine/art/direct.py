@@ -15,7 +15,7 @@ import numpy as np
 from ..composite import Placement
 from ..typeset import MARGIN, Role, Zone, face_for
 from . import textures, treatments
-from .compositions import BAND_PHOTO, SIDE_PHOTO, Composition, panel_share, photo_px_needed
+from .compositions import BAND_PHOTO, FACE_X, SIDE_PHOTO, Composition, panel_share, photo_px_needed
 from .crop import Crop, face_crop, on_canvas, protected
 from .prepare import PreparedPhoto
 from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, screen, to_uint8
@@ -23,6 +23,8 @@ from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, s
 WORK_MAX = 1500  # px: the picture is composed at most this size and upscaled once; letters are drawn at full size
 BAND_SHARE = 1.0 - BAND_PHOTO  # the solid band's height under a band layout's photo
 PANEL_BORDER = 0.012
+POSTER_PLACES = {"poster": (("center", "center"), ("bottom", "left"), ("top", "center")),
+                 "stack": (("top", "left"), ("bottom", "left"), ("center", "left"))}
 
 
 @dataclass
@@ -416,10 +418,13 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
         return Zone(m + round(side * 0.02), bottom, "bottom", "left", column[0] + pad, column[1] - pad)
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
-    if text == "poster":
-        return Zone(m, bottom, "center", "center")
-    if text == "stack":
-        return Zone(m, bottom, "top", "left")
+    if text in ("poster", "stack"):
+        # The seed's third digit (the one that sets a full-bleed crop's face_x) moves the block: a poster centred,
+        # low and flush left, or high; a stack hung from the top, standing on the foot, or centred on the left.
+        anchor, flush = POSTER_PLACES[text][FACE_X.index(comp.face_x) if comp.face_x in FACE_X else 0]
+        if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
+            anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
+        return Zone(m, bottom, anchor, flush)
     if text == "corner":
         right = keep is not None and (keep[0] + keep[2]) / 2 < side / 2
         half = round(side * 0.5)
