@@ -45,7 +45,7 @@ _COMPACT = {"artist": (0.09, 2), "album": (0.045, 2), "feature": (0.03, 2)}
 _SMALL = {"artist": (0.076, 2), "album": (0.038, 2), "feature": (0.028, 2)}
 _POSTER = {"artist": (0.06, 2), "album": (0.17, 3), "feature": (0.032, 2)}
 _STACK = {"artist": (0.055, 2), "album": (0.15, 4), "feature": (0.03, 2)}
-_SIDE = {"artist": (0.07, 3), "album": (0.04, 3), "feature": (0.028, 2)}  # a column a third of the side wide
+_SIDE = {"artist": (0.1, 3), "album": (0.045, 3), "feature": (0.03, 2)}  # a column a third of the side wide
 
 LAYOUTS: dict[str, tuple[Layout, ...]] = {
     # The photo dominates; the face is the focal point.
@@ -140,7 +140,7 @@ DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
 BUSY_SCENES = ("halftone", "interference")  # a ghost of the photo over these turns to mush
-FORM_SCENES = ("shape",)  # a bold form in the upper middle: only under type set low on the cover
+FORM_SCENES = ("shape",)  # a bold form in the upper middle: only alone, under type set low on the cover
 LOW_TYPE = ("bottom", "band", "corner")
 
 
@@ -227,7 +227,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     treatment = treatments[rest % len(treatments)]
     scenes = [sc for sc in art.scenes if sc not in BUSY_SCENES] or art.scenes if layout.photo == "ghost" \
         else art.scenes
-    if layout.text not in LOW_TYPE:  # one bold form and a block of type would fight for the same middle
+    if layout.photo != "none" or layout.text not in LOW_TYPE:
+        # One bold form and a block of type (or a face) would fight for the same middle.
         scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes
     scene = scenes[(rest // 7 + seed) % len(scenes)]
     background = art.background[(rest // 3) % len(art.background)]
