@@ -119,7 +119,7 @@ def test_fade_rows_blends_toward_the_ground_colour():
 def _figure_seed() -> int:
     from generation.engine.art.compositions import LAYOUTS
 
-    names = [lay.name for lay in LAYOUTS["background"] if lay.photo != "none"]  # with a photo, no bare scene
+    names = [lay.name for lay in LAYOUTS["background"]]
     return (names.index("figure") - 1) % len(names)
 
 

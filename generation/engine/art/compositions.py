@@ -24,7 +24,7 @@ MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    photo: str  # "full", "band", "side", "panel", "ghost", "blur", "texture", "cutout" or "none"
+    photo: str  # "full", "band", "side", "panel", "ghost", "texture", "cutout" or "none"
     text: str  # "bottom", "top", "band", "side", "stamp", "corner", "poster", "below" or "stack"
     share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
     face_share: float = 0.2  # the face cluster's height in the crop
@@ -60,17 +60,15 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("grit-top", "full", "top", 1.0, face_share=0.2, eye_y=0.56, type=_FORWARD, grit=True),
         # A tall crop beside a solid column of type: a tight portrait's face fills the frame and leaves no room
         # for type on it, and a framed panel would shrink it to a postcard.
-        Layout("side", "side", "side", 1.0, face_share=0.3, eye_y=0.4, type=_SIDE),
-        Layout("side-grit", "side", "side", 1.0, face_share=0.3, eye_y=0.4, type=_SIDE, grit=True),
+        # (Black and white, duotone or tritone only: beside a flat column, a colour photo reads as a press shot.)
+        Layout("side", "side", "side", 1.0, face_share=0.3, eye_y=0.4, type=_SIDE, grit=True),
     ),
     # The atmosphere is the cover; the artist is a ghost in it, a print in it, a figure set on it, or absent.
     "background": (
         Layout("ghost", "ghost", "bottom", 1.0, face_share=0.22, eye_y=0.38, type=_COMPACT),
         Layout("screenprint", "texture", "bottom", 1.0, face_share=0.34, eye_y=0.4, type=_COMPACT, on_scene=True),
-        # The photo's own light and colour, defocused past recognition: the atmosphere is the artist's.
-        Layout("atmosphere", "blur", "bottom", 1.0, face_share=0.3, eye_y=0.4, type=_COMPACT),
-        # Without a photo: the scene alone (with one, the photo's own atmosphere above takes its place).
-        Layout("scene", "none", "bottom", 0.0, type=_COMPACT),
+        # The scene alone, the artist absent: a bold printed form where the genre has one.
+        Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT),
         Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.58, type=_COMPACT),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.62, type=_COMPACT),
@@ -140,6 +138,7 @@ DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
 BUSY_SCENES = ("halftone", "interference")  # a ghost of the photo over these turns to mush
+ROUND_SCENES = ("bokeh", "shape")
 FORM_SCENES = ("shape",)  # a bold form in the upper middle: only alone, under type set low on the cover
 LOW_TYPE = ("bottom", "band", "corner")
 
@@ -213,8 +212,6 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size)]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
-        if variant == "background":  # with a photo, the atmosphere is made of it rather than of a stock scene
-            usable = [lay for lay in usable if lay.photo != "none"] or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
             usable = [lay for lay in with_photo if lay.photo != "panel"] or with_photo or [smallest]
@@ -225,8 +222,14 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     treatments = [t for t in art.treatments if t in GRIT_TREATMENTS] or list(GRIT_TREATMENTS) if layout.grit \
         else art.treatments
     treatment = treatments[rest % len(treatments)]
-    scenes = [sc for sc in art.scenes if sc not in BUSY_SCENES] or art.scenes if layout.photo == "ghost" \
-        else art.scenes
+    scenes = art.scenes
+    if layout.photo != "none":
+        # Discs of light or a bold form over a face read as a mistake, and a ghost over a busy print as mush;
+        # worn paper suits every palette when a genre has nothing else.
+        avoid = ROUND_SCENES + (BUSY_SCENES if layout.photo == "ghost" else ())
+        scenes = [sc for sc in scenes if sc not in avoid] or ["paper"]
+    elif layout.name == "atmosphere":  # the artist absent: the one bold form, where the genre has it
+        scenes = [sc for sc in scenes if sc in FORM_SCENES] or scenes
     if layout.photo != "none" or layout.text not in LOW_TYPE:
         # One bold form and a block of type (or a face) would fight for the same middle.
         scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes

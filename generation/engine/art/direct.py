@@ -51,7 +51,12 @@ def faces_fit(photo: PreparedPhoto | None, side: int):
     def whole(layout) -> bool:
         aspect = {"full": 1.0, "side": side_share(photo)}.get(layout.photo, 1.0 / (1.0 - BAND_SHARE))
         comp = Composition(layout, "", "", "", None)
-        return _crop(photo, comp, aspect, side).whole
+        crop = _crop(photo, comp, aspect, side)
+        if layout.photo == "side":  # a narrow frame: every face that matters in it, none left out at the edge
+            everyone = protected(photo.cluster())
+            return crop.whole and crop.box[0] <= max(everyone[0], 0) + 0.5 and \
+                crop.box[2] >= min(everyone[2], photo.size[0]) - 0.5
+        return crop.whole
 
     return whole
 
@@ -141,13 +146,15 @@ def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None
     return face, keep
 
 
-def _levels_soft(rgb: np.ndarray) -> np.ndarray:
-    """A defocused photo stretched to use the tonal range (a blur averages it towards grey)."""
-    grey = luminance(rgb[::8, ::8])
-    lo, hi = np.percentile(grey, (2, 98))
-    if hi - lo < 0.05:
-        return rgb
-    return np.clip((rgb - lo) / (hi - lo) * 0.92 + 0.04, 0.0, 1.0)
+def _column_colour(colour) -> np.ndarray:
+    """A side column's colour: the layout's own, deepened when it is a middle tone. The column's type is a size
+    smaller than a band's, and a middle tone gives neither white nor black letters the contrast to hold at
+    56 px; the same hue deep (or a light one as it is) does."""
+    colour = np.asarray(colour, np.float32)
+    lum = treatments.colour_luminance(colour)
+    if lum >= 0.58 or lum <= 0.24:  # light (dark letters hold 5.5:1) or deep (white letters hold 7:1)
+        return colour
+    return np.clip(colour * (0.24 / lum), 0.0, 1.0)
 
 
 def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
@@ -214,25 +221,11 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = np.empty((work, work, 3), np.float32)
         canvas[:, px0:px0 + photo_w] = _treated(photo, crop, (photo_w, work), comp, palette, rng)
         cx0 = photo_w if on_left else 0
-        canvas[:, cx0:cx0 + work - photo_w] = _ground(palette, rng, (work, work - photo_w), palette[direction.band])
+        canvas[:, cx0:cx0 + work - photo_w] = _ground(palette, rng, (work, work - photo_w),
+                                                      _column_colour(palette[direction.band]))
         photo_box = (round(px0 * f), 0, round((px0 + photo_w) * f), side)
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "photo")
-    elif kind == "blur":
-        # The photo defocused far past recognition (a lens racked to its closest focus): its own light and
-        # colour become the atmosphere, toned by the genre's treatment, with the scene's texture faint in it.
-        crop = _crop(photo, comp, 1.0, side)
-        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
-        small = max(48, work // 12)
-        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (small, small)))
-        region = blur(region, small * float(rng.uniform(0.13, 0.18)))
-        region = treatments.TREATMENTS[comp.treatment](region, palette, rng)
-        canvas = resize(np.ascontiguousarray(region, np.float32), (work, work))
-        canvas = _levels_soft(canvas)
-        scene = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
-        canvas = mix(canvas, scene, 0.22 if scene_override is None else 0.5)
-        photo_box = (0, 0, side, side)
-        placement = None
     elif kind == "panel":
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
         share = panel_share(layout, usable_side(photo), side)
