@@ -9,6 +9,7 @@ Box = tuple[float, float, float, float]
 # Around a face box (BlazeFace's box runs from the brows to the chin): the hair above, the ears at the sides,
 # the chin and neck below. None of it may be cut by the frame.
 HAIR, EARS, CHIN = 0.65, 0.3, 0.45
+TIGHT_EARS = 0.1  # a tall narrow frame (the side layout) may crop the hair at the sides, as an editor would
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,11 @@ class Crop:
         return self.box[3] - self.box[1]
 
 
-def protected(cluster: Box) -> Box:
+def protected(cluster: Box, ears: float = EARS) -> Box:
+    """The cluster with the hair, the ears (`ears` of a face's height each side) and the chin around it."""
     fw, fh = cluster[2] - cluster[0], cluster[3] - cluster[1]
     unit = min(fw, fh * 1.2) if fw > fh * 1.6 else fh  # a wide cluster (a group) is measured by one face's height
-    return (cluster[0] - EARS * unit, cluster[1] - HAIR * unit, cluster[2] + EARS * unit, cluster[3] + CHIN * unit)
+    return (cluster[0] - ears * unit, cluster[1] - HAIR * unit, cluster[2] + ears * unit, cluster[3] + CHIN * unit)
 
 
 def _place(lo: float, length: float, want: float, keep: tuple[float, float], limit: float) -> float:
@@ -38,7 +40,7 @@ def _place(lo: float, length: float, want: float, keep: tuple[float, float], lim
 
 
 def face_crop(size: tuple[int, int], aspect: float, cluster: Box | None, *, face_share: float, eye_y: float = 0.36,
-              face_x: float = 0.5, zoom_limit: float = 0.0) -> Crop:
+              face_x: float = 0.5, zoom_limit: float = 0.0, ears: float = EARS) -> Crop:
     """The crop of width/height `aspect` around the face cluster.
 
     The cluster's height is about `face_share` of the crop's (smaller when the photo cannot give that much),
@@ -52,7 +54,7 @@ def face_crop(size: tuple[int, int], aspect: float, cluster: Box | None, *, face
         ch = full_h
         cw = ch * aspect
         return Crop(((w - cw) / 2, (h - ch) * 0.3, (w + cw) / 2, (h - ch) * 0.3 + ch), True)
-    keep = protected(cluster)
+    keep = protected(cluster, ears)
     fh = cluster[3] - cluster[1]
     ch = fh / max(face_share, 1e-3)
     ch = max(ch, keep[3] - keep[1], (keep[2] - keep[0]) / aspect, zoom_limit)

@@ -16,7 +16,7 @@ from ..composite import Placement
 from ..typeset import MARGIN, Role, Zone, face_for
 from . import textures, treatments
 from .compositions import BAND_PHOTO, FACE_X, SIDE_PHOTO, Composition, panel_share, photo_px_needed
-from .crop import Crop, face_crop, on_canvas, protected
+from .crop import EARS, TIGHT_EARS, Crop, face_crop, on_canvas, protected
 from .prepare import PreparedPhoto
 from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, screen, to_uint8
 
@@ -53,7 +53,7 @@ def faces_fit(photo: PreparedPhoto | None, side: int):
         comp = Composition(layout, "", "", "", None)
         crop = _crop(photo, comp, aspect, side)
         if layout.photo == "side":  # a narrow frame: every face that matters in it, none left out at the edge
-            everyone = protected(photo.cluster())
+            everyone = protected(photo.cluster(), TIGHT_EARS)
             return crop.whole and crop.box[0] <= max(everyone[0], 0) + 0.5 and \
                 crop.box[2] >= min(everyone[2], photo.size[0]) - 0.5
         return crop.whole
@@ -61,7 +61,7 @@ def faces_fit(photo: PreparedPhoto | None, side: int):
     return whole
 
 
-SIDE_MAX = 0.72  # a side layout's photo widens to hold a broad face whole, leaving the type a column of 28%
+SIDE_MAX = 0.64  # a side layout's photo widens to hold a broad face whole, leaving the type a column of 36%
 
 
 def side_share(photo: PreparedPhoto) -> float:
@@ -70,7 +70,7 @@ def side_share(photo: PreparedPhoto) -> float:
     cluster = photo.cluster(min(photo.size))
     if cluster is None:
         return SIDE_PHOTO
-    keep = protected(cluster)
+    keep = protected(cluster, TIGHT_EARS)
     w, h = photo.size
     return float(min(SIDE_MAX, max(SIDE_PHOTO, (keep[2] - keep[0]) * 1.04 / h)))
 
@@ -113,8 +113,9 @@ def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, fac
     # A side layout's crop spans the cover's full height: `needed` is its height as it is.
     face_share = SUBJECT_CROPS.get(subject_crop, layout.face_share)
     w, h = photo.size
+    ears = TIGHT_EARS if layout.photo == "side" else EARS
     return face_crop(photo.size, aspect, photo.cluster(min(w, h * aspect)), face_share=face_share,
-                     eye_y=layout.eye_y, face_x=face_x, zoom_limit=needed)
+                     eye_y=layout.eye_y, face_x=face_x, zoom_limit=needed, ears=ears)
 
 
 def _treated(photo: PreparedPhoto, crop: Crop, size: tuple[int, int], comp: Composition, palette, rng,
