@@ -98,13 +98,13 @@ def cross(rgb: np.ndarray, palette, rng) -> np.ndarray:
 
 def film(rgb: np.ndarray, palette, rng) -> np.ndarray:
     """Warm negative film: faded blacks, soft contrast, a colour cast from the palette, a little desaturated."""
-    out = np.clip(rgb * 0.88 + 0.07, 0.0, 1.0)
+    out = np.clip(rgb * 0.86 + 0.08, 0.0, 1.0)
     value = luminance(out)[..., None]
-    out = value + (out - value) * 0.85
+    out = value + (out - value) * 0.72  # print film's muted colour: a graded photo, never a raw press shot
     warm = np.clip(palette[3] * 0.5 + np.array([1.0, 0.85, 0.68], np.float32) * 0.5, 0.0, 1.0)
-    out = out * (0.85 + 0.15 * warm)
-    out = mix(out, out * 0.8 + palette[0] * 0.6, np.clip(1.0 - value[..., 0] * 2.5, 0.0, 1.0) * 0.5)
-    return np.clip(_s_curve(out, 0.25), 0.0, 1.0)
+    out = out * (0.75 + 0.25 * warm)
+    out = mix(out, out * 0.75 + palette[0] * 0.7, np.clip(1.0 - value[..., 0] * 2.2, 0.0, 1.0) * 0.6)
+    return np.clip(_s_curve(out, 0.3), 0.0, 1.0)
 
 
 def natural(rgb: np.ndarray, palette, rng) -> np.ndarray:
