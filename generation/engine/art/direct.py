@@ -148,14 +148,12 @@ def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None
 
 
 def _column_colour(colour) -> np.ndarray:
-    """A side column's colour: the layout's own, deepened when it is a middle tone. The column's type is a size
-    smaller than a band's, and a middle tone gives neither white nor black letters the contrast to hold at
-    56 px; the same hue deep (or a light one as it is) does."""
+    """A side column's colour: the layout's own hue, deep. The column's type is a size smaller than a band's,
+    and its secondary line often an italic: only light letters on a deep ground (7:1 and more) still read at
+    56 px and through a soft thumbnail; dark letters on a light or middle tone fade there."""
     colour = np.asarray(colour, np.float32)
     lum = treatments.colour_luminance(colour)
-    if lum >= 0.58 or lum <= 0.24:  # light (dark letters hold 5.5:1) or deep (white letters hold 7:1)
-        return colour
-    return np.clip(colour * (0.24 / lum), 0.0, 1.0)
+    return colour if lum <= 0.22 else np.clip(colour * (0.22 / lum), 0.0, 1.0)
 
 
 def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:

@@ -202,9 +202,9 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         return np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)) / aa + 0.5, 0.0, 1.0)
 
     form = int(rng.integers(4))
-    cx, cy = float(rng.choice([0.5, 0.38, 0.62])), float(rng.uniform(0.3, 0.38))  # high: the type goes low
+    cx, cy = float(rng.choice([0.5, 0.38, 0.62])), float(rng.uniform(0.27, 0.33))  # high: the type goes low
     if form == 0:  # a sun, with a second-colour shadow offset under it
-        r = float(rng.uniform(0.22, 0.28))
+        r = float(rng.uniform(0.18, 0.23))
         main, echo = disc(cx, cy, r), disc(cx + 0.03, cy + 0.03, r)
     elif form == 1:  # an arch standing on a horizon line
         r = float(rng.uniform(0.22, 0.3))
@@ -212,11 +212,11 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         main = disc(cx, horizon, r) * np.clip((horizon - yy) / aa + 0.5, 0.0, 1.0)
         echo = np.clip((yy - horizon) / aa + 0.5, 0.0, 1.0) * np.clip((horizon + 0.012 - yy) / aa + 0.5, 0.0, 1.0)
     elif form == 2:  # a thick ring, and a small solid disc inside it off-centre
-        r = float(rng.uniform(0.22, 0.28))
+        r = float(rng.uniform(0.18, 0.23))
         main = disc(cx, cy, r) * (1.0 - disc(cx, cy, r * 0.62))
         echo = disc(cx + r * 0.2, cy - r * 0.15, r * 0.22)
     else:  # two discs overprinted: where the inks cross, they multiply (a third colour, as on a press)
-        r = float(rng.uniform(0.19, 0.25))
+        r = float(rng.uniform(0.16, 0.21))
         dx = r * float(rng.uniform(0.55, 0.8))
         main, echo = disc(cx - dx, cy, r), disc(cx + dx, cy + float(rng.uniform(-0.06, 0.06)), r)
     tooth = fbm(rng, (n, n), octaves=4, base=max(8, n // 6)) - 0.5  # paper grain, finer than the eye resolves
