@@ -36,6 +36,7 @@ class Layout:
     # heavier grain, so the photo may be enlarged further (GRIT_ENLARGE) than a colour photo (MAX_ENLARGE).
     grit: bool = False
     on_scene: bool = False  # a texture layout's photo screened over the scene instead of a flat ground
+    flat: bool = False  # no scene: one flat ink on paper (a printed typographic poster)
 
 
 # Secondary lines are held to half the dominant one's cap height (typeset.HIERARCHY) and must still read at
@@ -75,7 +76,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     ),
     # A typographic poster: the title is the image, the photo absent, a texture or a small panel.
     "text": (
-        Layout("poster", "none", "poster", 0.0, type=_POSTER),
+        Layout("poster", "none", "poster", 0.0, type=_POSTER, flat=True),
         Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
         Layout("stack", "none", "stack", 0.0, type=_STACK),
         Layout("stack-texture", "texture", "stack", 1.0, face_share=0.3, type=_STACK),

@@ -147,6 +147,14 @@ def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None
     return face, keep
 
 
+def _poster_ground(palette, rng) -> np.ndarray:
+    """A poster's flat ink: the palette's base or its accent, by the seed; an accent that would leave neither
+    white nor black letters 4.5:1 is deepened."""
+    colour = np.asarray(palette[0] if rng.random() < 0.5 else palette[2], np.float32)
+    lum = treatments.colour_luminance(colour)
+    return colour if lum <= 0.3 or lum >= 0.62 else np.clip(colour * (0.3 / lum), 0.0, 1.0)
+
+
 def _column_colour(colour) -> np.ndarray:
     """A side column's colour: the layout's own hue, deep. The column's type is a size smaller than a band's,
     and its secondary line often an italic: only light letters on a deep ground (7:1 and more) still read at
@@ -307,6 +315,10 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
         placement = Placement(photo_box, face if layout.on_scene else None, "wash")
+    elif layout.flat and scene_override is None:
+        # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
+        # there is one, still takes the ground's place).
+        canvas = _ground(palette, rng, (work, work), _poster_ground(palette, rng))
     else:
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
     canvas = treatments.halation(canvas, direction.halation)
