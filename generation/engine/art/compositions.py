@@ -140,6 +140,7 @@ DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 BUSY_SCENES = ("halftone", "interference")  # a ghost of the photo over these turns to mush
 ROUND_SCENES = ("bokeh", "shape")
+LINE_SCENES = ("flow",)  # glowing trails across a face read as scribbles
 FORM_SCENES = ("shape",)  # a bold form in the upper middle: only alone, under type set low on the cover
 LOW_TYPE = ("bottom", "band", "corner")
 
@@ -226,9 +227,9 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     scenes = art.scenes
     if layout.photo != "none":
         # Discs of light or a bold form over a face read as a mistake, and a ghost over a busy print as mush;
-        # worn paper suits every palette when a genre has nothing else.
-        avoid = ROUND_SCENES + (BUSY_SCENES if layout.photo == "ghost" else ())
-        scenes = [sc for sc in scenes if sc not in avoid] or ["paper"]
+        # soft colour fields suit every palette when a genre has nothing else.
+        avoid = ROUND_SCENES + LINE_SCENES + (BUSY_SCENES if layout.photo == "ghost" else ())
+        scenes = [sc for sc in scenes if sc not in avoid] or ["gradient"]
     elif layout.name == "atmosphere":  # the artist absent: the one bold form, where the genre has it
         scenes = [sc for sc in scenes if sc in FORM_SCENES] or scenes
     if layout.photo != "none" or layout.text not in LOW_TYPE:

@@ -52,10 +52,8 @@ def faces_fit(photo: PreparedPhoto | None, side: int):
         aspect = {"full": 1.0, "side": side_share(photo)}.get(layout.photo, 1.0 / (1.0 - BAND_SHARE))
         comp = Composition(layout, "", "", "", None)
         crop = _crop(photo, comp, aspect, side)
-        if layout.photo == "side":  # a narrow frame: every face that matters in it, none left out at the edge
-            everyone = protected(photo.cluster(), TIGHT_EARS)
-            return crop.whole and crop.box[0] <= max(everyone[0], 0) + 0.5 and \
-                crop.box[2] >= min(everyone[2], photo.size[0]) - 0.5
+        if layout.photo == "side":  # a narrow frame for one person: a couple or a band would be sliced through
+            return crop.whole and photo.cluster() == photo.face
         return crop.whole
 
     return whole

@@ -123,15 +123,16 @@ def paper(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     image = mix(image, np.broadcast_to(palette[2], image.shape), radial((n, n), (rng.uniform(0.2, 0.8),
                                                                               rng.uniform(0.2, 0.8)), 0.7) * stain)
     scratches = np.zeros((n, n), np.float32)
-    for _ in range(int(rng.integers(6, 18))):
+    # Dark stock shows every mark as a light line: a few, or the paper reads as a starfield.
+    for _ in range(int(rng.integers(2, 6) if dark else rng.integers(6, 18))):
         x0, y0 = rng.uniform(0, n, 2)
         length, angle = rng.uniform(0.05, 0.4) * n, rng.uniform(-0.5, 0.5) + np.pi / 2 * int(rng.integers(2))
         x1, y1 = x0 + length * np.cos(angle), y0 + length * np.sin(angle)
         cv2.line(scratches, (int(x0), int(y0)), (int(x1), int(y1)), float(rng.uniform(0.3, 0.8)), 1, cv2.LINE_AA)
-    dust = (rng.random((n, n)) > 0.9992).astype(np.float32)
+    dust = (rng.random((n, n)) > (0.99985 if dark else 0.9992)).astype(np.float32)
     dust = cv2.dilate(dust, np.ones((2, 2), np.uint8))
     marks = np.clip(scratches + dust, 0.0, 1.0)[..., None]
-    return np.clip(image + marks * (0.35 if dark else -0.3), 0.0, 1.0)
+    return np.clip(image + marks * (0.18 if dark else -0.3), 0.0, 1.0)
 
 
 def flow(rng: np.random.Generator, n: int, palette) -> np.ndarray:
