@@ -52,7 +52,8 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     # The photo dominates; the face is the focal point.
     "artist": (
         Layout("full-bottom", "full", "bottom", 1.0, face_share=0.2, eye_y=0.34, type=_FORWARD),
-        Layout("band", "band", "band", 1.0, face_share=0.26, eye_y=0.4, type=_COMPACT),
+        # (Graded like a gritty full-bleed: above a flat colour band, a colour snapshot reads as a web banner.)
+        Layout("band", "band", "band", 1.0, face_share=0.26, eye_y=0.4, type=_COMPACT, grit=True),
         Layout("stamp", "full", "stamp", 1.0, face_share=0.22, eye_y=0.4, type=_COMPACT),
         Layout("title-top", "full", "top", 1.0, face_share=0.18, eye_y=0.56, type=_FORWARD),
         Layout("corner", "full", "corner", 1.0, face_share=0.3, eye_y=0.42, type=_SMALL),
@@ -195,11 +196,11 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return min(h, w / SIDE_PHOTO) >= layout.share * side / (GRIT_ENLARGE if layout.grit else MAX_ENLARGE)
     if layout.photo == "panel":
         return photo_side >= photo_px_needed(layout, side, min(layout.share, MIN_PANEL))
-    if layout.grit:
-        return photo_side >= layout.share * side / GRIT_ENLARGE
     if layout.photo == "band" and photo_size is not None:  # a wide crop: its width is what gets enlarged
         w, h = photo_size
         return min(w, h / BAND_PHOTO) >= photo_px_needed(layout, side)
+    if layout.grit:
+        return photo_side >= layout.share * side / GRIT_ENLARGE
     return photo_side >= photo_px_needed(layout, side)
 
 

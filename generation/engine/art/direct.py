@@ -15,7 +15,15 @@ import numpy as np
 from ..composite import Placement
 from ..typeset import MARGIN, Role, Zone, face_for
 from . import textures, treatments
-from .compositions import BAND_PHOTO, FACE_X, SIDE_PHOTO, Composition, panel_share, photo_px_needed
+from .compositions import (
+    BAND_PHOTO,
+    FACE_X,
+    GRIT_ENLARGE,
+    SIDE_PHOTO,
+    Composition,
+    panel_share,
+    photo_px_needed,
+)
 from .crop import EARS, TIGHT_EARS, Crop, face_crop, on_canvas, protected
 from .prepare import PreparedPhoto
 from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, screen, to_uint8
@@ -106,6 +114,8 @@ def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, fac
           share: float | None = None, subject_crop: str = "auto") -> Crop:
     layout = comp.layout
     needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "side", "panel") else 0.0
+    if layout.photo == "ghost":  # soft, but not mush: a ghost is enlarged no more than a gritty full-bleed
+        needed = side / GRIT_ENLARGE
     if layout.photo == "band":
         needed *= BAND_PHOTO  # the crop's height: its width (the enlarged side) is aspect times more
     # A side layout's crop spans the cover's full height: `needed` is its height as it is.
@@ -261,7 +271,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
         value = np.clip((luminance(region) - 0.08) / 0.84, 0.0, 1.0)
         mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
-        weight = treatments.subject_weight(mask, (work, work), feather=0.003, face=None if mask is not None else (
+        # Feathered wide: a ghost dissolves into the scene; a hard edge would read as a cut-out pasted on it.
+        weight = treatments.subject_weight(mask, (work, work), feather=0.012, face=None if mask is not None else (
             (photo.face[0] - x0) * work / (x1 - x0), (photo.face[1] - y0) * work / (y1 - y0),
             (photo.face[2] - x0) * work / (x1 - x0), (photo.face[3] - y0) * work / (y1 - y0))
             if photo.face is not None else None)
@@ -307,6 +318,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             weight = treatments.subject_weight(photo.mask[y0:y1, x0:x1] if photo.mask is not None else None,
                                                (work, work), None)
             dots = dots * np.clip(0.35 + weight, 0.0, 1.0)
+            # The scene's texture steps back under the person: the face is printed on clean stock, not on mud.
+            canvas = mix(canvas, np.broadcast_to(base, canvas.shape), weight * 0.7)
         # Knocked back under a poster's title (the title is the image), fuller as a background print.
         canvas = mix(canvas, np.broadcast_to(np.asarray(ink, np.float32), canvas.shape),
                      dots * (0.7 if layout.on_scene else 0.38))

@@ -124,7 +124,7 @@ def paper(rng: np.random.Generator, n: int, palette) -> np.ndarray:
                                                                               rng.uniform(0.2, 0.8)), 0.7) * stain)
     scratches = np.zeros((n, n), np.float32)
     # Dark stock shows every mark as a light line: a few, or the paper reads as a starfield.
-    for _ in range(int(rng.integers(2, 6) if dark else rng.integers(6, 18))):
+    for _ in range(int(rng.integers(2, 6) if dark else rng.integers(3, 9))):
         x0, y0 = rng.uniform(0, n, 2)
         length, angle = rng.uniform(0.05, 0.4) * n, rng.uniform(-0.5, 0.5) + np.pi / 2 * int(rng.integers(2))
         x1, y1 = x0 + length * np.cos(angle), y0 + length * np.sin(angle)
