@@ -18,6 +18,7 @@ GRIT_TREATMENTS = ("mono", "duotone", "tritone")
 GRIT_GRAIN = 2.2  # times the genre's grain
 BAND_PHOTO = 0.72  # the photo's share of the height in a band layout (the band takes the rest)
 SIDE_PHOTO = 0.6  # the photo's share of the width in a side layout (a solid column holds the type)
+SIDE_MAX = 0.64  # ... widened to hold a broad face whole, leaving the type a column of at least 36%
 MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share of the side
 
 
@@ -37,6 +38,7 @@ class Layout:
     grit: bool = False
     on_scene: bool = False  # a texture layout's photo screened over the scene instead of a flat ground
     flat: bool = False  # no scene: one flat ink on paper (a printed typographic poster)
+    form: bool = False  # the scene alone: the genre's bold printed form (FORM_SCENES) when it has one
 
 
 # Secondary lines are held to half the dominant one's cap height (typeset.HIERARCHY) and must still read at
@@ -70,7 +72,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("ghost", "ghost", "bottom", 1.0, face_share=0.22, eye_y=0.38, type=_COMPACT),
         Layout("screenprint", "texture", "bottom", 1.0, face_share=0.34, eye_y=0.4, type=_COMPACT, on_scene=True),
         # The scene alone, the artist absent: a bold printed form where the genre has one.
-        Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT),
+        Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT, form=True),
         Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.58, type=_COMPACT),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.62, type=_COMPACT),
@@ -140,8 +142,8 @@ DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
 BUSY_SCENES = ("halftone", "interference")  # a ghost of the photo over these turns to mush
-ROUND_SCENES = ("bokeh", "shape")
-LINE_SCENES = ("flow",)  # glowing trails across a face read as scribbles
+# Never over a photo: discs of light or a bold form on a face read as a mistake, glowing trails as scribbles.
+PHOTO_UNSAFE_SCENES = ("bokeh", "shape", "flow")
 FORM_SCENES = ("shape",)  # a bold form in the upper middle: only alone, under type set low on the cover
 LOW_TYPE = ("bottom", "band", "corner")
 
@@ -157,7 +159,12 @@ class Composition:
     scene: str
     background: str
     direction: ArtDirection
-    face_x: float = 0.5  # where the faces sit across a full-bleed crop (centred, or on a third)
+    variation: int = 0  # a digit of the seed: where the faces sit across a crop, where a poster's block goes
+
+    @property
+    def face_x(self) -> float:
+        """Where the faces sit across a full-bleed crop: centred, or on a third."""
+        return FACE_X[self.variation % len(FACE_X)]
 
 
 FACE_X = (0.5, 0.4, 0.6)
@@ -189,19 +196,17 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return False
     if whole is not None and layout.photo in ("full", "band", "side") and not whole(layout):
         return False  # the faces with their hair and chin cannot all be in this layout's frame
-    if layout.photo in ("ghost", "texture", "blur"):
-        return True  # soft by design: a ghost, a texture or a defocused field holds no detail to lose
-    if layout.photo == "side":  # a tall crop: its height is what gets enlarged
+    if layout.photo in ("ghost", "texture"):
+        return True  # soft by design: a ghost or a texture holds no detail to lose
+    if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
         w, h = photo_size or (photo_side, photo_side)
-        return min(h, w / SIDE_PHOTO) >= layout.share * side / (GRIT_ENLARGE if layout.grit else MAX_ENLARGE)
+        return min(h, w / SIDE_MAX) >= photo_px_needed(layout, side)
     if layout.photo == "panel":
         return photo_side >= photo_px_needed(layout, side, min(layout.share, MIN_PANEL))
     if layout.photo == "band" and photo_size is not None:  # a wide crop: its width is what gets enlarged
         w, h = photo_size
         return min(w, h / BAND_PHOTO) >= photo_px_needed(layout, side)
-    if layout.grit:
-        return photo_side >= layout.share * side / GRIT_ENLARGE
-    return photo_side >= photo_px_needed(layout, side)
+    return photo_side >= photo_px_needed(layout, side)  # the gritty cap for a gritty layout
 
 
 def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: int, *,
@@ -227,15 +232,13 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
     if layout.photo != "none":
-        # Discs of light or a bold form over a face read as a mistake, and a ghost over a busy print as mush;
-        # soft colour fields suit every palette when a genre has nothing else.
-        avoid = ROUND_SCENES + LINE_SCENES + (BUSY_SCENES if layout.photo == "ghost" else ())
+        # A ghost over a busy print turns to mush; soft colour fields suit every palette when nothing is left.
+        avoid = PHOTO_UNSAFE_SCENES + (BUSY_SCENES if layout.photo == "ghost" else ())
         scenes = [sc for sc in scenes if sc not in avoid] or ["gradient"]
-    elif layout.name == "atmosphere":  # the artist absent: the one bold form, where the genre has it
-        scenes = [sc for sc in scenes if sc in FORM_SCENES] or scenes
-    if layout.photo != "none" or layout.text not in LOW_TYPE:
-        # One bold form and a block of type (or a face) would fight for the same middle.
+    elif layout.text not in LOW_TYPE:  # one bold form and a block of type would fight for the same middle
         scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes
+    elif layout.form:
+        scenes = [sc for sc in scenes if sc in FORM_SCENES] or scenes
     scene = scenes[(rest // 7 + seed) % len(scenes)]
     background = art.background[(rest // 3) % len(art.background)]
-    return Composition(layout, treatment, scene, background, art, FACE_X[(rest // 11 + seed) % len(FACE_X)])
+    return Composition(layout, treatment, scene, background, art, (rest // 11 + seed) % len(FACE_X))

@@ -17,8 +17,8 @@ from ..typeset import MARGIN, Role, Zone, face_for
 from . import textures, treatments
 from .compositions import (
     BAND_PHOTO,
-    FACE_X,
     GRIT_ENLARGE,
+    SIDE_MAX,
     SIDE_PHOTO,
     Composition,
     panel_share,
@@ -26,7 +26,18 @@ from .compositions import (
 )
 from .crop import EARS, TIGHT_EARS, Crop, face_crop, on_canvas, protected
 from .prepare import PreparedPhoto
-from .raster import as_float, blur, fbm, gradient_map, luminance, mix, resize, screen, to_uint8
+from .raster import (
+    as_float,
+    blur,
+    colour_luminance,
+    fbm,
+    gradient_map,
+    luminance,
+    mix,
+    resize,
+    screen,
+    to_uint8,
+)
 
 WORK_MAX = 1500  # px: the picture is composed at most this size and upscaled once; letters are drawn at full size
 BAND_SHARE = 1.0 - BAND_PHOTO  # the solid band's height under a band layout's photo
@@ -65,9 +76,6 @@ def faces_fit(photo: PreparedPhoto | None, side: int):
         return crop.whole
 
     return whole
-
-
-SIDE_MAX = 0.64  # a side layout's photo widens to hold a broad face whole, leaving the type a column of 36%
 
 
 def side_share(photo: PreparedPhoto) -> float:
@@ -155,21 +163,19 @@ def _cover_boxes(photo: PreparedPhoto, crop: Crop, target) -> tuple[tuple | None
     return face, keep
 
 
-def _poster_ground(palette, rng) -> np.ndarray:
-    """A poster's flat ink: the palette's base or its accent, by the seed; an accent that would leave neither
-    white nor black letters 4.5:1 is deepened."""
-    colour = np.asarray(palette[0] if rng.random() < 0.5 else palette[2], np.float32)
-    lum = treatments.colour_luminance(colour)
-    return colour if lum <= 0.3 or lum >= 0.62 else np.clip(colour * (0.3 / lum), 0.0, 1.0)
-
-
-def _column_colour(colour) -> np.ndarray:
-    """A side column's colour: the layout's own hue, deep. The column's type is a size smaller than a band's,
-    and its secondary line often an italic: only light letters on a deep ground (7:1 and more) still read at
-    56 px and through a soft thumbnail; dark letters on a light or middle tone fade there."""
+def _deepened(colour, ceiling: float, light: float = 2.0) -> np.ndarray:
+    """`colour` with its hue kept and its luminance brought down to `ceiling`, unless it is already that deep
+    or at least `light` (light enough for dark letters)."""
     colour = np.asarray(colour, np.float32)
-    lum = treatments.colour_luminance(colour)
-    return colour if lum <= 0.22 else np.clip(colour * (0.22 / lum), 0.0, 1.0)
+    lum = colour_luminance(colour)
+    return colour if lum <= ceiling or lum >= light else np.clip(colour * (ceiling / lum), 0.0, 1.0)
+
+
+# A poster's flat ink (the palette's base or accent): one that leaves neither white nor black letters 4.5:1 is
+# deepened. A side column is always deep: its type is a size smaller than a band's and its secondary line often
+# an italic, and only light letters on a deep ground (7:1 and more) still read at 56 px and in a soft thumbnail.
+POSTER_INK = (0.3, 0.62)  # (ceiling, light)
+COLUMN_DEPTH = 0.22
 
 
 def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
@@ -237,7 +243,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas[:, px0:px0 + photo_w] = _treated(photo, crop, (photo_w, work), comp, palette, rng)
         cx0 = photo_w if on_left else 0
         canvas[:, cx0:cx0 + work - photo_w] = _ground(palette, rng, (work, work - photo_w),
-                                                      _column_colour(palette[direction.band]))
+                                                      _deepened(palette[direction.band], COLUMN_DEPTH))
         photo_box = (round(px0 * f), 0, round((px0 + photo_w) * f), side)
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "photo")
@@ -259,7 +265,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             y0 = work - round(work * 0.09) - ph
             if share < 0.4:
                 x0 = round(work * float(rng.choice([0.2, 0.5, 0.8]))) - pw // 2
-        light = palette[3] if treatments.colour_luminance(palette[0]) < 0.5 else palette[4]
+        light = palette[3] if colour_luminance(palette[0]) < 0.5 else palette[4]
         _panel(canvas, pic, x0, y0, np.clip(np.asarray(light) * 0.9 + 0.1, 0, 1))
         photo_box = tuple(round(v * f) for v in (x0, y0, x0 + pw, y0 + ph))
         face, keep = _cover_boxes(photo, crop, photo_box)
@@ -276,7 +282,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             (photo.face[0] - x0) * work / (x1 - x0), (photo.face[1] - y0) * work / (y1 - y0),
             (photo.face[2] - x0) * work / (x1 - x0), (photo.face[3] - y0) * work / (y1 - y0))
             if photo.face is not None else None)
-        if treatments.colour_luminance(palette[0]) < 0.5:
+        if colour_luminance(palette[0]) < 0.5:
             ghost = gradient_map(value, [(0.0, np.zeros(3, np.float32)), (1.0, np.clip(palette[3] * 0.9, 0, 1))])
             # The scene's own lights step back where the person is: no glowing blob on a forehead.
             canvas = canvas * (1.0 - 0.6 * weight)[..., None]
@@ -302,7 +308,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             lo, hi = np.percentile(tone[::4, ::4], (8, 92))
             tone = np.clip((tone - lo) / max(hi - lo, 0.05), 0.0, 1.0)
             tone = tone * tone * (3.0 - 2.0 * tone)
-        if treatments.colour_luminance(base) < 0.5:
+        if colour_luminance(base) < 0.5:
             tone = tone  # light dots on a dark ground for the lights
         else:
             tone = 1.0 - tone  # dark dots on a light ground for the shadows
@@ -312,7 +318,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         u, v = (xx * np.cos(a) + yy * np.sin(a)) / cell, (-xx * np.sin(a) + yy * np.cos(a)) / cell
         d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)
         dots = np.clip((np.sqrt(tone) * 0.6 - d) * cell + 0.5, 0.0, 1.0)
-        lum = treatments.colour_luminance
+        lum = colour_luminance
         ink = palette[2] if abs(lum(palette[2]) - lum(base)) > 0.12 else palette[3]
         if layout.on_scene:
             weight = treatments.subject_weight(photo.mask[y0:y1, x0:x1] if photo.mask is not None else None,
@@ -329,7 +335,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     elif layout.flat and scene_override is None:
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
         # there is one, still takes the ground's place).
-        canvas = _ground(palette, rng, (work, work), _poster_ground(palette, rng))
+        ink = palette[0] if rng.random() < 0.5 else palette[2]
+        canvas = _ground(palette, rng, (work, work), _deepened(ink, *POSTER_INK))
     else:
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
     canvas = treatments.halation(canvas, direction.halation)
@@ -434,9 +441,9 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
     if text in ("poster", "stack"):
-        # The seed's third digit (the one that sets a full-bleed crop's face_x) moves the block: a poster centred,
-        # low and flush left, or high; a stack hung from the top, standing on the foot, or centred on the left.
-        anchor, flush = POSTER_PLACES[text][FACE_X.index(comp.face_x) if comp.face_x in FACE_X else 0]
+        # The composition's variation (the seed digit that also sets a full-bleed crop's face_x) moves the block:
+        # a poster centred, low and flush left, or high; a stack hung from the top, standing, or centred.
+        anchor, flush = POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])]
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
             anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
         return Zone(m, bottom, anchor, flush)

@@ -68,29 +68,33 @@ def _sharpness(pixels: np.ndarray) -> float:
     return round(float(cv2.Laplacian(grey, cv2.CV_32F).var()), 1)
 
 
-def _faces(pixels: np.ndarray, model_dir: str | None, backend: str) -> tuple[list, str]:
-    from ..segmentation import ModelNotFoundError, find_faces
+def _optional(find, backend: str):
+    """`find()`, or None when its model is missing and the caller chose no segmentation backend (a
+    background-only render); with a backend, a missing model is the operator's error and says how to fix it."""
+    from ..segmentation import ModelNotFoundError
 
     try:
-        faces = find_faces(pixels, model_dir)
+        return find()
     except ModelNotFoundError:
         if backend != "none":
             raise
+        return None
+
+
+def _faces(pixels: np.ndarray, model_dir: str | None, backend: str) -> tuple[list, str]:
+    from ..segmentation import find_faces
+
+    faces = _optional(lambda: find_faces(pixels, model_dir), backend)
+    if faces is None:
         return [], "unavailable"
     faces.sort(key=lambda f: (f[2] - f[0]) * (f[3] - f[1]), reverse=True)
     return faces, "blazeface"
 
 
 def _text(pixels: np.ndarray, faces: list, model_dir: str | None, backend: str) -> list:
-    from ..segmentation import ModelNotFoundError
     from ..segmentation.text import find_text
 
-    try:
-        return find_text(pixels, model_dir, faces)
-    except ModelNotFoundError:
-        if backend != "none":
-            raise
-        return []
+    return _optional(lambda: find_text(pixels, model_dir, faces), backend) or []
 
 
 def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None = None) -> PreparedPhoto:

@@ -12,6 +12,11 @@ import numpy as np
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 
 
+def colour_luminance(colour) -> float:
+    """The luma of one colour (sRGB values 0..1, Rec. 709 weights)."""
+    return float(np.asarray(colour, np.float32) @ LUMA)
+
+
 def as_float(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) * (1.0 / 255.0)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .raster import blur, fbm, gradient_map, mix, radial, screen, vertical
+from .raster import blur, colour_luminance, fbm, gradient_map, mix, radial, screen, vertical
 
 
 def _ramp(palette, lift: float = 0.0):
@@ -82,7 +82,7 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
 def halftone(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     """A risograph print: a noise image screened as halftone dots in two inks, misregistered, on paper."""
     paper = np.clip(palette[3] * 0.25 + np.array([0.93, 0.9, 0.84], np.float32) * 0.75, 0.0, 1.0)
-    dark = float(palette[0] @ np.array([0.2126, 0.7152, 0.0722])) < 0.2 and rng.random() < 0.5
+    dark = colour_luminance(palette[0]) < 0.2 and rng.random() < 0.5
     if dark:
         paper = palette[0] * 0.8 + 0.03  # dark stock: the inks print light on it
     image = np.broadcast_to(paper, (n, n, 3)).copy()
@@ -110,7 +110,7 @@ def halftone(rng: np.random.Generator, n: int, palette) -> np.ndarray:
 
 def paper(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     """Worn stock: fibre, a stain of colour, dust and scratches (dark or light by the palette's base)."""
-    dark = float(palette[0] @ np.array([0.2126, 0.7152, 0.0722])) < 0.35
+    dark = colour_luminance(palette[0]) < 0.35
     fibre = fbm(rng, (n, n), octaves=7, base=int(rng.integers(8, 16)), persistence=0.7)
     stain = fbm(rng, (n, n), octaves=4, base=2)
     if dark:
@@ -190,10 +190,9 @@ def gradient(rng: np.random.Generator, n: int, palette) -> np.ndarray:
 def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     """Swiss print: a flat field of colour and one bold form (a sun, an arch, a ring, bars), inked with a
     little misregistration and paper tooth. A designed graphic, not a texture."""
-    lum = np.array([0.2126, 0.7152, 0.0722], np.float32)
     ground = np.asarray(palette[0], np.float32)
     inks = sorted((np.asarray(palette[i], np.float32) for i in (2, 3, 1)),
-                  key=lambda c: -abs(float(c @ lum) - float(ground @ lum)))
+                  key=lambda c: -abs(colour_luminance(c) - colour_luminance(ground)))
     ink, second = inks[0], inks[1]
     yy = (np.arange(n, dtype=np.float32)[:, None] + 0.5) / n
     xx = (np.arange(n, dtype=np.float32)[None, :] + 0.5) / n

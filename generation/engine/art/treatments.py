@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .raster import blur, fbm, gradient_map, luminance, mix, radial, screen, smooth_field
+from .raster import blur, colour_luminance, fbm, gradient_map, luminance, mix, radial, screen, smooth_field
 
 _WHITE = np.ones(3, np.float32)
 
@@ -26,10 +26,6 @@ def _s_curve(value: np.ndarray, strength: float) -> np.ndarray:
     table = x + (x * x * (3.0 - 2.0 * x) - x) * np.float32(strength)
     index = np.clip(np.asarray(value, np.float32) * 1023.0 + 0.5, 0, 1023).astype(np.int16)
     return table[index]
-
-
-def colour_luminance(c) -> float:
-    return float(np.asarray(c) @ np.array([0.2126, 0.7152, 0.0722], np.float32))
 
 
 def _dark_light(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
