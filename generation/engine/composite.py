@@ -16,7 +16,7 @@ class Placement:
 
     box: tuple[int, int, int, int]
     face: tuple[int, int, int, int] | None
-    shape: str  # "fade", "card", "circle", "wash"
+    shape: str  # "photo", "panel", "print" (a stencil), "wash" (a texture), "cutout"
 
 
 def block_means(image: np.ndarray, k: int) -> np.ndarray:

@@ -17,6 +17,8 @@ from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
 from .art.matte import refine as refine_matte
 from .art.prepare import PreparedPhoto, prepare_photo
+from .art.prints import inks as stencil_inks
+from .art.prints import reversed_inks
 from .art.textures import draw as draw_texture
 from .export import cover_filename, encode
 from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_window
@@ -145,7 +147,8 @@ def compose(c: Canvas) -> None:
     p = c.prepared
     c.art = choose(c.spec.genre, c.spec.variant, c.spec.seed, usable_side(p), c.side,
                    cutout=p is not None and p.gate.passed and p.subject is not None, room=text_room(p),
-                   whole=faces_fit(p, c.side), photo_size=p.size if p is not None else None)
+                   whole=faces_fit(p, c.side), photo_size=p.size if p is not None else None,
+                   faces=p is not None and bool(p.faces))
     c.measurements["composition"] = {"layout": c.art.layout.name}
     override = None
     if c.spec.background_backend == "diffusion":
@@ -370,6 +373,8 @@ def layout(c: Canvas) -> None:
         art = {"zone": zone, "roles": art_roles(c.art, c.spec, c.preset.fonts)}
         if c.art.layout.photo == "full" and c.art.layout.text in ("bottom", "top", "corner"):
             ground = (c.palette[0], TYPE_BED)  # type on the photo sits on a fade into the ground colour
+        elif c.art.layout.on_scene:  # a stencil's print dies into the paper under the type
+            ground = ((reversed_inks if c.art.layout.reverse else stencil_inks)(c.palette)[0], 0.94)
         if c.art.layout.text == "stamp":
             art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
     text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground, **art)

@@ -25,7 +25,7 @@ MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    photo: str  # "full", "band", "side", "panel", "ghost", "texture", "cutout" or "none"
+    photo: str  # "full", "band", "side", "panel", "texture", "cutout" or "none"
     text: str  # "bottom", "top", "band", "side", "stamp", "corner", "poster", "below" or "stack"
     share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
     face_share: float = 0.2  # the face cluster's height in the crop
@@ -36,7 +36,8 @@ class Layout:
     # A gritty full-bleed: only the treatments that hide a soft source (black and white, duotone, tritone) and
     # heavier grain, so the photo may be enlarged further (GRIT_ENLARGE) than a colour photo (MAX_ENLARGE).
     grit: bool = False
-    on_scene: bool = False  # a texture layout's photo screened over the scene instead of a flat ground
+    on_scene: bool = False  # a texture layout's photo printed as a stencil (art/prints.py), not as fine dots
+    reverse: bool = False  # a stencil printed light on black stock
     flat: bool = False  # no scene: one flat ink on paper (a printed typographic poster)
     form: bool = False  # the scene alone: the genre's bold printed form (FORM_SCENES) when it has one
 
@@ -67,13 +68,17 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         # (Black and white, duotone or tritone only: beside a flat column, a colour photo reads as a press shot.)
         Layout("side", "side", "side", 1.0, face_share=0.3, eye_y=0.4, type=_SIDE, grit=True),
     ),
-    # The atmosphere is the cover; the artist is a ghost in it, a print in it, a figure set on it, or absent.
+    # The atmosphere is the cover; the artist is a print in it, a figure set on it, or absent.
     "background": (
-        Layout("ghost", "ghost", "bottom", 1.0, face_share=0.22, eye_y=0.38, type=_COMPACT),
-        Layout("screenprint", "texture", "bottom", 1.0, face_share=0.34, eye_y=0.4, type=_COMPACT, on_scene=True),
+        # The stencil reversed: the face's lights printed in a light ink on black stock.
+        Layout("print-dark", "texture", "bottom", 1.0, face_share=0.24, eye_y=0.36, type=_COMPACT, on_scene=True,
+               reverse=True),
+        # The person screen-printed as a stencil in one deep ink, a halo of a second ink behind the head.
+        Layout("screenprint", "texture", "bottom", 1.0, face_share=0.26, eye_y=0.34, type=_COMPACT, on_scene=True),
         # The scene alone, the artist absent: a bold printed form where the genre has one.
         Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT, form=True),
-        Layout("ghost-top", "ghost", "top", 1.0, face_share=0.3, eye_y=0.58, type=_COMPACT),
+        # The stencil again with the type above the head (the halo and the head lower in the frame).
+        Layout("print-top", "texture", "top", 1.0, face_share=0.26, eye_y=0.62, type=_COMPACT, on_scene=True),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.62, type=_COMPACT),
     ),
@@ -141,7 +146,6 @@ DIRECTIONS: dict[str, ArtDirection] = {
 DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
-BUSY_SCENES = ("halftone", "interference")  # a ghost of the photo over these turns to mush
 # Never over a photo: discs of light or a bold form on a face read as a mistake, glowing trails as scribbles.
 PHOTO_UNSAFE_SCENES = ("bokeh", "shape", "flow")
 FORM_SCENES = ("shape",)  # a bold form in the upper middle: only alone, under type set low on the cover
@@ -184,20 +188,23 @@ TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the fa
 
 
 def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = False, room: float = 1.0,
-         whole=None, photo_size: tuple[int, int] | None = None) -> bool:
+         whole=None, photo_size: tuple[int, int] | None = None, faces: bool = True) -> bool:
     """Whether a photo whose usable crop is `photo_side` px (None: no photo) can fill the layout; a cut-out
     layout also needs a mask that passed the gate, and type on a full-bleed photo `room` clear of the faces
-    (a face filling the frame leaves none: its covers set the type in a band or under a panel)."""
+    (a face filling the frame leaves none: its covers set the type in a band or under a panel); a stencil needs
+    a face (`faces`)."""
     if layout.photo == "none":
         return True
     if photo_side is None or (layout.photo == "cutout" and not cutout):
         return False
-    if layout.photo in ("full", "ghost") and room < TEXT_ROOM:
+    if layout.photo == "full" and room < TEXT_ROOM:
         return False
     if whole is not None and layout.photo in ("full", "band", "side") and not whole(layout):
         return False  # the faces with their hair and chin cannot all be in this layout's frame
-    if layout.photo in ("ghost", "texture"):
-        return True  # soft by design: a ghost or a texture holds no detail to lose
+    if layout.on_scene and not faces:
+        return False  # a stencil prints a person: without a face it would print the crowd or the scenery
+    if layout.photo == "texture":
+        return True  # soft by design: a print or a texture holds no detail to lose
     if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
         w, h = photo_size or (photo_side, photo_side)
         return min(h, w / SIDE_MAX) >= photo_px_needed(layout, side)
@@ -210,14 +217,14 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
 
 
 def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: int, *,
-           cutout: bool = False, room: float = 1.0, whole=None, photo_size: tuple[int, int] | None = None
-           ) -> Composition:
+           cutout: bool = False, room: float = 1.0, whole=None, photo_size: tuple[int, int] | None = None,
+           faces: bool = True) -> Composition:
     """The composition of one cover: the seed walks the variant's layouts in order (four seeds, four layouts),
     skipping those the photo cannot hold; treatment, scene and background are picked by further digits.
     `whole(layout)` says whether the photo's faces fit that layout's frame whole (None: they do)."""
     art = direction(genre)
     layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
-    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size)]
+    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size, faces)]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
@@ -232,9 +239,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
     if layout.photo != "none":
-        # A ghost over a busy print turns to mush; soft colour fields suit every palette when nothing is left.
-        avoid = PHOTO_UNSAFE_SCENES + (BUSY_SCENES if layout.photo == "ghost" else ())
-        scenes = [sc for sc in scenes if sc not in avoid] or ["gradient"]
+        # Soft colour fields suit every palette when nothing is left.
+        scenes = [sc for sc in scenes if sc not in PHOTO_UNSAFE_SCENES] or ["gradient"]
     elif layout.text not in LOW_TYPE:  # one bold form and a block of type would fight for the same middle
         scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes
     elif layout.form:

@@ -1,7 +1,7 @@
 """Art-directed covers: the composition's picture at working size, and where its type goes.
 
 `picture` draws the photo (cropped around the faces, treated, its background transformed), the scene, the
-bands, panels and ghosts of the layout, and the film look; `text_plan` says which roles are set in which
+bands, panels and prints of the layout, and the film look; `text_plan` says which roles are set in which
 zone, and what is laid under the letters. The typesetter, the upscale and the export are the pipeline's.
 """
 
@@ -14,10 +14,9 @@ import numpy as np
 
 from ..composite import Placement
 from ..typeset import MARGIN, Role, Zone, face_for
-from . import textures, treatments
+from . import prints, textures, treatments
 from .compositions import (
     BAND_PHOTO,
-    GRIT_ENLARGE,
     SIDE_MAX,
     SIDE_PHOTO,
     Composition,
@@ -31,11 +30,8 @@ from .raster import (
     blur,
     colour_luminance,
     fbm,
-    gradient_map,
-    luminance,
     mix,
     resize,
-    screen,
     to_uint8,
 )
 
@@ -122,8 +118,6 @@ def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, fac
           share: float | None = None, subject_crop: str = "auto") -> Crop:
     layout = comp.layout
     needed = photo_px_needed(layout, side, share) if layout.photo in ("full", "band", "side", "panel") else 0.0
-    if layout.photo == "ghost":  # soft, but not mush: a ghost is enlarged no more than a gritty full-bleed
-        needed = side / GRIT_ENLARGE
     if layout.photo == "band":
         needed *= BAND_PHOTO  # the crop's height: its width (the enlarged side) is aspect times more
     # A side layout's crop spans the cover's full height: `needed` is its height as it is.
@@ -270,68 +264,23 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         photo_box = tuple(round(v * f) for v in (x0, y0, x0 + pw, y0 + ph))
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "panel")
-    elif kind == "ghost":
-        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
-        crop = _crop(photo, comp, 1.0, side)
-        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
-        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
-        value = np.clip((luminance(region) - 0.08) / 0.84, 0.0, 1.0)
-        mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
-        # Feathered wide: a ghost dissolves into the scene; a hard edge would read as a cut-out pasted on it.
-        weight = treatments.subject_weight(mask, (work, work), feather=0.012, face=None if mask is not None else (
-            (photo.face[0] - x0) * work / (x1 - x0), (photo.face[1] - y0) * work / (y1 - y0),
-            (photo.face[2] - x0) * work / (x1 - x0), (photo.face[3] - y0) * work / (y1 - y0))
-            if photo.face is not None else None)
-        if colour_luminance(palette[0]) < 0.5:
-            ghost = gradient_map(value, [(0.0, np.zeros(3, np.float32)), (1.0, np.clip(palette[3] * 0.9, 0, 1))])
-            # The scene's own lights step back where the person is: no glowing blob on a forehead.
-            canvas = canvas * (1.0 - 0.6 * weight)[..., None]
-            canvas = screen(canvas, ghost * (weight * 0.85)[..., None])
-        else:
-            ghost = gradient_map(value, [(0.0, np.clip(palette[3], 0, 1)), (1.0, np.ones(3, np.float32))])
-            canvas = mix(canvas, canvas * ghost, weight * 0.85)
-        face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
-        photo_box = (0, 0, side, side)
-        placement = Placement(photo_box, face, "ghost")
     elif kind == "texture":
-        base = palette[0]
-        if layout.on_scene:  # the photo printed over the atmosphere, the scene's light showing through the dots
-            canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
-            base = np.asarray(cv2.mean(canvas)[:3], np.float32)
-        else:
-            canvas = _ground(palette, rng, (work, work), base)
         crop = _crop(photo, comp, 1.0, side)
-        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
-        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
-        tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
-        if layout.on_scene:  # a print in two levels and a ramp: the subject holds its shape as dots
-            lo, hi = np.percentile(tone[::4, ::4], (8, 92))
-            tone = np.clip((tone - lo) / max(hi - lo, 0.05), 0.0, 1.0)
-            tone = tone * tone * (3.0 - 2.0 * tone)
-        if colour_luminance(base) < 0.5:
-            tone = tone  # light dots on a dark ground for the lights
-        else:
-            tone = 1.0 - tone  # dark dots on a light ground for the shadows
-        cell = max(5, work // 95)
-        yy, xx = np.mgrid[0:work, 0:work].astype(np.float32)
-        a = np.deg2rad(30.0)
-        u, v = (xx * np.cos(a) + yy * np.sin(a)) / cell, (-xx * np.sin(a) + yy * np.cos(a)) / cell
-        d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)
-        dots = np.clip((np.sqrt(tone) * 0.6 - d) * cell + 0.5, 0.0, 1.0)
-        lum = colour_luminance
-        ink = palette[2] if abs(lum(palette[2]) - lum(base)) > 0.12 else palette[3]
-        if layout.on_scene:
-            weight = treatments.subject_weight(photo.mask[y0:y1, x0:x1] if photo.mask is not None else None,
-                                               (work, work), None)
-            dots = dots * np.clip(0.35 + weight, 0.0, 1.0)
-            # The scene's texture steps back under the person: the face is printed on clean stock, not on mud.
-            canvas = mix(canvas, np.broadcast_to(base, canvas.shape), weight * 0.7)
-        # Knocked back under a poster's title (the title is the image), fuller as a background print.
-        canvas = mix(canvas, np.broadcast_to(np.asarray(ink, np.float32), canvas.shape),
-                     dots * (0.7 if layout.on_scene else 0.38))
+        box = tuple(int(round(v)) for v in crop.box)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
-        placement = Placement(photo_box, face if layout.on_scene else None, "wash")
+        if layout.on_scene:  # the person screen-printed as a stencil on a flat ground, a halo behind the head
+            canvas = prints.stencil(photo, box, work, palette, rng, face and tuple(v / f for v in face),
+                                    reverse=layout.reverse)
+            placement = Placement(photo_box, face, "print")
+        else:  # fine dots knocked back under a poster's title (the title is the image)
+            base = palette[0]
+            canvas = _ground(palette, rng, (work, work), base)
+            lum = colour_luminance
+            ink = np.asarray(palette[2] if abs(lum(palette[2]) - lum(base)) > 0.12 else palette[3], np.float32)
+            canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), prints.poster_texture(photo, box, work, base,
+                                                                                           ink, 0.38))
+            placement = Placement(photo_box, None, "wash")
     elif layout.flat and scene_override is None:
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
         # there is one, still takes the ground's place).
@@ -339,11 +288,14 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = _ground(palette, rng, (work, work), _deepened(ink, *POSTER_INK))
     else:
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
-    canvas = treatments.halation(canvas, direction.halation)
-    if direction.leak > 0 and rng.random() < 0.6:
-        canvas = treatments.light_leak(canvas, rng, palette, direction.leak)
-    canvas = treatments.dust(canvas, rng, direction.dust)
-    canvas = treatments.vignette(canvas, direction.vignette)
+    if kind == "texture" and layout.on_scene:  # ink on paper: no lens, no film; only the dust of the press
+        canvas = treatments.dust(canvas, rng, direction.dust * 0.5)
+    else:
+        canvas = treatments.halation(canvas, direction.halation)
+        if direction.leak > 0 and rng.random() < 0.6:
+            canvas = treatments.light_leak(canvas, rng, palette, direction.leak)
+        canvas = treatments.dust(canvas, rng, direction.dust)
+        canvas = treatments.vignette(canvas, direction.vignette)
     measurements = {"layout": layout.name, "photo": kind, "treatment": comp.treatment if kind != "none" else None,
                     "scene": comp.scene if kind not in ("full", "band", "side") else None,
                     "background": comp.background, "work_size": work}
@@ -401,7 +353,7 @@ def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align:
         return zone
     m, gap = round(side * MARGIN), round(side * 0.035)
     bottom = _bottom_limit(side, explicit)
-    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "ghost") else None
+    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "print") else None
     if pic.placement is not None and pic.placement.shape == "panel":
         keep = pic.photo_box
     if position == "top":
@@ -421,9 +373,8 @@ def text_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align:
 def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, align: str) -> Zone:
     m, gap = round(side * MARGIN), round(side * 0.035)
     bottom = _bottom_limit(side, explicit)
-    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "ghost") else None
-    if pic.placement is not None and pic.placement.shape == "wash" and pic.placement.face is not None:
-        keep = pic.keep_clear
+    keep = pic.keep_clear if pic.placement is not None and pic.placement.shape in ("photo", "print") \
+        else None
     if pic.placement is not None and pic.placement.shape == "panel":
         keep = pic.photo_box  # type never runs over a framed photo
     text = comp.layout.text

@@ -187,47 +187,103 @@ def gradient(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     return np.clip(image + texture[..., None] * 0.06, 0.0, 1.0)
 
 
+def dot_screen(tone: np.ndarray, cell: float, angle: float) -> np.ndarray:
+    """A halftone screen: ink coverage 0..1 of round dots on a grid `cell` px apart at `angle` degrees, each
+    dot's area following `tone` (0..1), with antialiased edges."""
+    h, w = tone.shape
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    xx = np.arange(w, dtype=np.float32)[None, :]
+    a = np.deg2rad(angle)
+    u = (xx * np.cos(a) + yy * np.sin(a)) / cell
+    v = (-xx * np.sin(a) + yy * np.cos(a)) / cell
+    d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)  # 0 at a dot's centre, ~0.7 at the corner
+    return np.clip((np.sqrt(np.clip(tone, 0.0, 1.0)) * 0.62 - d) * cell * 0.9 + 0.5, 0.0, 1.0)
+
+
+FORM_BOTTOM = 0.54  # the forms keep above this share of the height: below it is the type's
+
+
 def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
-    """Swiss print: a flat field of colour and one bold form (a sun, an arch, a ring, bars), inked with a
-    little misregistration and paper tooth. A designed graphic, not a texture."""
+    """A screen-printed poster: one bold form at poster scale (a sun bleeding off the sheet, a rainbow arch,
+    a quarter disc from a corner, bars, two discs, a ring), in two inks with a halftone fade,
+    misregistration, uneven ink and paper tooth. The form keeps above FORM_BOTTOM: the type goes low."""
     ground = np.asarray(palette[0], np.float32)
     inks = sorted((np.asarray(palette[i], np.float32) for i in (2, 3, 1)),
                   key=lambda c: -abs(colour_luminance(c) - colour_luminance(ground)))
     ink, second = inks[0], inks[1]
     yy = (np.arange(n, dtype=np.float32)[:, None] + 0.5) / n
     xx = (np.arange(n, dtype=np.float32)[None, :] + 0.5) / n
-    aa = 1.5 / n  # an antialiased edge of 1.5 px
+    # Ink spreads a little unevenly: the form's edge is displaced by a fine noise, not a vector line.
+    wobble = (fbm(rng, (n, n), octaves=3, base=max(12, n // 40)) - 0.5) * (3.0 / n)
+    aa = 1.2 / n
 
     def disc(cx, cy, r):
-        return np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)) / aa + 0.5, 0.0, 1.0)
+        return np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + wobble) / aa + 0.5, 0.0, 1.0)
 
-    form = int(rng.integers(4))
-    cx, cy = float(rng.choice([0.5, 0.38, 0.62])), float(rng.uniform(0.27, 0.33))  # high: the type goes low
-    if form == 0:  # a sun, with a second-colour shadow offset under it
-        r = float(rng.uniform(0.18, 0.23))
-        main, echo = disc(cx, cy, r), disc(cx + 0.03, cy + 0.03, r)
-    elif form == 1:  # an arch standing on a horizon line
-        r = float(rng.uniform(0.22, 0.3))
-        horizon = cy + r * 0.6
-        main = disc(cx, horizon, r) * np.clip((horizon - yy) / aa + 0.5, 0.0, 1.0)
-        echo = np.clip((yy - horizon) / aa + 0.5, 0.0, 1.0) * np.clip((horizon + 0.012 - yy) / aa + 0.5, 0.0, 1.0)
-    elif form == 2:  # a thick ring, and a small solid disc inside it off-centre
-        r = float(rng.uniform(0.18, 0.23))
-        main = disc(cx, cy, r) * (1.0 - disc(cx, cy, r * 0.62))
-        echo = disc(cx + r * 0.2, cy - r * 0.15, r * 0.22)
-    else:  # two discs overprinted: where the inks cross, they multiply (a third colour, as on a press)
-        r = float(rng.uniform(0.16, 0.21))
-        dx = r * float(rng.uniform(0.55, 0.8))
-        main, echo = disc(cx - dx, cy, r), disc(cx + dx, cy + float(rng.uniform(-0.06, 0.06)), r)
+    def below(y):
+        return np.clip((yy - y + wobble) / aa + 0.5, 0.0, 1.0)
+
+    form = int(rng.integers(6))
+    side_x = float(rng.choice([0.5, 0.3, 0.7]))
+    fade = None  # where the main ink turns to a halftone fade (a sphere's shading, a sky's glow)
+    if form == 0:  # a sun too big for the sheet, bleeding off the top, shaded by a halftone fade
+        r = float(rng.uniform(0.36, 0.44))
+        cy = FORM_BOTTOM - r
+        main, echo = disc(side_x, cy, r), np.zeros((n, n), np.float32)
+        fade = np.clip((yy - (cy - r * 0.2)) / (r * 1.3), 0.0, 1.0)
+    elif form == 1:  # a rainbow arch: concentric bands standing on a horizon
+        horizon, r = FORM_BOTTOM - float(rng.uniform(0.0, 0.03)), float(rng.uniform(0.38, 0.46))
+        bands = int(rng.integers(3, 6))
+        step = r / (bands + 0.6)
+        main = np.zeros((n, n), np.float32)
+        echo = np.zeros((n, n), np.float32)
+        for i in range(bands):
+            ring = disc(side_x, horizon, r - i * step) * (1.0 - disc(side_x, horizon, r - i * step - step * 0.62))
+            (main if i % 2 == 0 else echo)[...] += ring
+        main, echo = main * (1.0 - below(horizon)), echo * (1.0 - below(horizon))
+    elif form == 2:  # a quarter disc swung from a top corner, and a small disc in the second ink
+        corner = float(rng.choice([0.0, 1.0]))
+        r = float(rng.uniform(FORM_BOTTOM - 0.06, FORM_BOTTOM))
+        main = disc(corner, 0.0, r)
+        echo = disc(abs(corner - r * 0.95), r * 0.62, r * 0.16)
+        fade = np.clip(np.sqrt((xx - corner) ** 2 + yy ** 2) / r, 0.0, 1.0)
+    elif form == 3:  # bars: a rhythm of vertical strokes across the upper sheet, one in the second ink
+        count = int(rng.integers(5, 9))
+        widths = rng.uniform(0.3, 1.0, count)
+        edges = np.cumsum(np.r_[0.0, widths / widths.sum()]) * 0.88 + 0.06
+        top = float(rng.uniform(0.06, 0.14))
+        main = np.zeros((n, n), np.float32)
+        echo = np.zeros((n, n), np.float32)
+        accent = int(rng.integers(count))
+        for i in range(count):
+            x0, x1 = edges[i] + 0.006, edges[i + 1] - 0.006
+            length = float(rng.uniform(0.25, FORM_BOTTOM - top))
+            bar = (np.clip((xx - x0 + wobble) / aa + 0.5, 0, 1) * np.clip((x1 - xx + wobble) / aa + 0.5, 0, 1)
+                   * below(top) * (1.0 - below(top + length)))
+            (echo if i == accent else main)[...] += bar
+    elif form == 4:  # two big discs, the first printed over the second (no third colour where they cross)
+        r = float(rng.uniform(0.26, 0.31))
+        dx = r * float(rng.uniform(0.5, 0.75))
+        cy = FORM_BOTTOM - r
+        main, echo = disc(0.5 - dx, cy, r), disc(0.5 + dx, cy + float(rng.uniform(-0.04, 0.04)), r)
+    else:  # a thick ring bleeding off one side
+        r = float(rng.uniform(0.34, 0.4))
+        cx = float(rng.choice([0.12, 0.88]))
+        cy = FORM_BOTTOM - r
+        main = disc(cx, cy, r) * (1.0 - disc(cx, cy, r * 0.58))
+        echo = disc(cx, cy, r * 0.2)
     tooth = fbm(rng, (n, n), octaves=4, base=max(8, n // 6)) - 0.5  # paper grain, finer than the eye resolves
+    # Uneven ink: a screen print lays more in some places than others.
+    load = 0.9 + (fbm(rng, (n, n), octaves=4, base=3) - 0.5) * 0.16 + tooth * 0.06
+    cover = np.clip(main, 0.0, 1.0)
+    if fade is not None:
+        cover = cover * dot_screen(1.0 - fade * 0.95, max(4.0, n / 110), 45.0)
     image = np.broadcast_to(ground, (n, n, 3)).copy()
-    image = mix(image, np.broadcast_to(second, image.shape), np.clip(echo * (0.93 + tooth * 0.05), 0.0, 1.0))
-    if form == 3:
-        image = mix(image, image * ink, np.clip(main * (0.97 + tooth * 0.05), 0.0, 1.0))
-        image = mix(image, np.broadcast_to(ink, image.shape), np.clip(main * (1.0 - echo) * 0.97, 0.0, 1.0))
-    else:
-        image = mix(image, np.broadcast_to(ink, image.shape), np.clip(main * (0.97 + tooth * 0.05), 0.0, 1.0))
-    return np.clip(image + tooth[..., None] * 0.03, 0.0, 1.0)
+    shift = max(1, n // 300)
+    echo = np.roll(np.clip(echo, 0.0, 1.0), (shift, -shift), axis=(0, 1))  # misregistration of the second ink
+    image = mix(image, np.broadcast_to(second, image.shape), np.clip(echo * load, 0.0, 1.0))
+    image = mix(image, np.broadcast_to(ink, image.shape), np.clip(cover * load, 0.0, 1.0))
+    return np.clip(image + tooth[..., None] * 0.035, 0.0, 1.0)
 
 
 CRISP = ("shape",)  # drawn at the working size: a printed edge must not come out of an upscale soft

@@ -1,0 +1,95 @@
+"""The photo as a print: a screen-printed stencil of the person for background-forward covers, and the
+halftone texture a typographic poster sets its title on.
+
+A stencil is a gig poster's portrait: the face cut into two or three flat levels of one ink, a halo of a
+second ink behind the head, on a flat printed ground. Where the mask is unsure, the print breaks into
+halftone dots and dies into the paper, so a mask that is a little wrong reads as the print's own edge.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from . import treatments
+from .raster import as_float, blur, colour_luminance, fbm, luminance, mix, resize
+from .textures import dot_screen
+
+
+def inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ground, halo, ink): the darkest of the palette prints the person; the ground and the halo are the two
+    colours furthest from it in value, so the face stands out of them at 56 px."""
+    colours = [np.asarray(palette[i], np.float32) for i in range(min(5, len(palette)))]
+    ink = min(colours, key=colour_luminance)
+    ink = np.clip(ink * (0.09 / max(colour_luminance(ink), 0.09)), 0.0, 1.0)  # printed deep: near black
+    light = sorted(colours, key=lambda c: -colour_luminance(c))
+    ground = light[1] if colour_luminance(light[1]) > 0.3 else np.clip(light[1] * 0.5 + light[0] * 0.5, 0, 1)
+    halo = light[0]
+    if abs(colour_luminance(halo) - colour_luminance(ground)) < 0.08:  # one flat field would swallow the halo
+        halo = np.clip(halo * 0.55 + 0.45, 0.0, 1.0) if colour_luminance(ground) < 0.7 else ground * 0.75
+    return ground, halo, ink
+
+
+def reversed_inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ground, halo, ink) of a stencil printed light on black stock: the lights of the face in the palette's
+    lightest colour, a halo of its most saturated one."""
+    colours = [np.asarray(palette[i], np.float32) for i in range(min(5, len(palette)))]
+    ground = min(colours, key=colour_luminance)
+    ground = np.clip(ground * (0.03 / max(colour_luminance(ground), 0.03)), 0.0, 1.0)
+    ink = max(colours, key=colour_luminance)
+    ink = np.clip(ink * 0.4 + 0.6, 0.0, 1.0) if colour_luminance(ink) < 0.75 else ink
+    halo = max(colours, key=lambda c: float(c.max() - c.min()) + 0.2 * colour_luminance(c))
+    halo = np.clip(halo * (0.3 / max(colour_luminance(halo), 0.3)), 0.0, 1.0)  # deep, or the ink cannot show
+    return ground, halo, ink
+
+
+def stencil(photo, box: tuple[int, int, int, int], work: int, palette, rng, face=None,
+            reverse: bool = False) -> np.ndarray:
+    """The crop `box` of the prepared photo printed as a stencil on a flat ground, at work x work; `reverse`
+    prints the face's lights in a light ink on black stock instead of its shadows in a deep one."""
+    x0, y0, x1, y1 = box
+    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
+    mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
+    weight = treatments.subject_weight(mask, (work, work), face, feather=0.004)
+    ground, halo, ink = reversed_inks(palette) if reverse else inks(palette)
+    # Local contrast first (a flat-lit face would print as one blob), then three levels: ink, dots, paper.
+    grey = (np.clip(luminance(region), 0.0, 1.0) * 255).astype(np.uint8)
+    grey = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(6, 6)).apply(grey).astype(np.float32) / 255.0
+    grey = blur(grey, work * 0.0015)  # a stencil has no pores: small detail would print as noise
+    lo, hi = np.percentile(grey[weight > 0.5] if (weight > 0.5).any() else grey, (12, 88))
+    tone = np.clip((grey - lo) / max(hi - lo, 0.05), 0.0, 1.0)
+    if reverse:
+        tone = 1.0 - tone
+    shadow = np.clip((0.36 - tone) / 0.03 + 0.5, 0.0, 1.0)  # solid ink
+    mid = np.clip((0.66 - tone) / 0.03 + 0.5, 0.0, 1.0) - shadow  # the middle level: a coarse dot screen
+    cell = max(5.0, work / 120)
+    dots = dot_screen(np.full_like(tone, 0.42), cell, 45.0)
+    # The print's edge: full strength inside the person, breaking into dots where the mask is unsure.
+    edge = dot_screen(np.clip(weight * 1.6 - 0.3, 0.0, 1.0), cell, 45.0)
+    cover = np.clip((shadow + mid * dots) * edge, 0.0, 1.0)
+    tooth = fbm(rng, (work, work), octaves=4, base=max(8, work // 6)) - 0.5
+    canvas = np.broadcast_to(ground, (work, work, 3)).copy()
+    # The halo: a disc of the second ink behind the head, as screen printers frame a portrait.
+    if face is not None:
+        cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
+        r = min(max(face[3] - face[1], face[2] - face[0]) * float(rng.uniform(1.45, 1.8)), work * 0.42)
+    else:
+        cx, cy, r = work * 0.5, work * 0.4, work * 0.3
+    yy, xx = np.ogrid[0:work, 0:work]
+    disc = np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)) / 1.5 + 0.5, 0.0, 1.0).astype(np.float32)
+    shift = max(1, work // 300)  # the two screens never quite register
+    canvas = mix(canvas, np.broadcast_to(halo, canvas.shape), np.roll(disc, (shift, shift), axis=(0, 1)) * 0.96)
+    load = 0.92 + tooth * 0.1
+    canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), np.clip(cover * load, 0.0, 1.0))
+    return np.clip(canvas + tooth[..., None] * 0.035, 0.0, 1.0)
+
+
+def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, ink, strength: float) -> np.ndarray:
+    """The crop printed as fine halftone dots of `ink` on `base`, knocked back under a poster's title."""
+    x0, y0, x1, y1 = box
+    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
+    tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
+    if colour_luminance(base) >= 0.5:
+        tone = 1.0 - tone  # dark dots on a light ground for the shadows; light dots on a dark one for the lights
+    dots = dot_screen(tone, max(5, work // 95), 30.0) * 0.97
+    return dots * strength
