@@ -93,8 +93,10 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
 LAYOUTS["free"] = LAYOUTS["artist"]
 # Without a photo the artist-forward covers are the scene with the artist's name as the largest element.
 SCENE_ONLY = (
-    Layout("scene-bottom", "none", "bottom", 0.0, type=_FORWARD),
-    Layout("scene-stamp", "none", "stamp", 0.0, type=_COMPACT),
+    Layout("scene-bottom", "none", "bottom", 0.0, type=_FORWARD, form=True),
+    # A printed poster in one flat ink with the name as the image (a stamped box on a texture read as a template).
+    Layout("scene-flat", "none", "stack", 0.0, flat=True,
+           type={"artist": (0.15, 3), "album": (0.045, 2), "feature": (0.03, 2)}),
     Layout("scene-top", "none", "top", 0.0, type=_FORWARD),
     Layout("scene-stack", "none", "stack", 0.0,
            type={"artist": (0.14, 4), "album": (0.045, 2), "feature": (0.03, 2)}),
@@ -117,28 +119,28 @@ class ArtDirection:
 
 
 DIRECTIONS: dict[str, ArtDirection] = {
-    "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "halftone", "paper", "shape"),
+    "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "paper", "shape"),
                            ("dark", "depth"),
                            grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2),
-    "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "bokeh", "shape"),
+    "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "shape"),
                         ("wash", "dark"),
                         grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2),
-    "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "bokeh", "fog", "gradient"), ("depth", "wash"),
+    "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "gradient", "shape"), ("depth", "wash"),
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
     "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "shape"), ("depth", "desat"),
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
-    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("halftone", "paper", "leaks"), ("dark", "desat"),
+    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks"), ("dark", "desat"),
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2),
     "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2),
-    "pop": ArtDirection(("film", "duotone", "cross", "split"), ("halftone", "gradient", "bokeh", "shape"),
+    "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "shape"),
                         ("wash", "depth"),
                         grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
-    "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "halftone", "shape"), ("dark", "depth"),
+    "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "shape"), ("dark", "depth"),
                          grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2),
     "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient"), ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
-    "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "halftone", "shape"), ("wash", "depth"),
+    "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "shape"), ("wash", "depth"),
                          grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
     "classical": ArtDirection(("mono", "split", "film"), ("paper", "shape"), ("desat", "depth"),
                               grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),

@@ -79,35 +79,6 @@ def bokeh(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     return np.clip(screen(ground, np.clip(lights, 0.0, 1.0)), 0.0, 1.0)
 
 
-def halftone(rng: np.random.Generator, n: int, palette) -> np.ndarray:
-    """A risograph print: a noise image screened as halftone dots in two inks, misregistered, on paper."""
-    paper = np.clip(palette[3] * 0.25 + np.array([0.93, 0.9, 0.84], np.float32) * 0.75, 0.0, 1.0)
-    dark = colour_luminance(palette[0]) < 0.2 and rng.random() < 0.5
-    if dark:
-        paper = palette[0] * 0.8 + 0.03  # dark stock: the inks print light on it
-    image = np.broadcast_to(paper, (n, n, 3)).copy()
-    cell = max(4, n // int(rng.integers(70, 120)))
-    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
-    for ink_index, angle in ((2, 15.0), (1, 75.0)):
-        tone = fbm(rng, (n, n), octaves=5, base=int(rng.integers(2, 5)))
-        tone = np.clip((tone - 0.25) * 1.5, 0.0, 1.0) ** 1.2
-        a = np.deg2rad(angle)
-        u = (xx * np.cos(a) + yy * np.sin(a)) / cell
-        v = (-xx * np.sin(a) + yy * np.cos(a)) / cell
-        d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)  # 0 at a dot's centre, ~0.7 at the corner
-        coverage = np.clip((np.sqrt(tone) * 0.62 - d) * cell * 0.9 + 0.5, 0.0, 1.0)
-        shift = rng.integers(-3, 4, 2)
-        coverage = np.roll(coverage, tuple(int(s) for s in shift), axis=(0, 1))  # misregistration
-        ink = palette[ink_index] if not dark else palette[ink_index + 1]
-        if dark:
-            image = screen(image, ink * coverage[..., None] * 0.9)
-        else:
-            image = image * (1.0 - coverage[..., None]) + image * ink * coverage[..., None]  # inks multiply
-    speck = fbm(rng, (n, n), octaves=3, base=n // 6) > 0.985
-    image[speck] *= 0.7
-    return np.clip(image, 0.0, 1.0)
-
-
 def paper(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     """Worn stock: fibre, a stain of colour, dust and scratches (dark or light by the palette's base)."""
     dark = colour_luminance(palette[0]) < 0.35
@@ -230,7 +201,7 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
         r = float(rng.uniform(0.36, 0.44))
         cy = FORM_BOTTOM - r
         main, echo = disc(side_x, cy, r), np.zeros((n, n), np.float32)
-        fade = np.clip((yy - (cy - r * 0.2)) / (r * 1.3), 0.0, 1.0)
+        fade = np.broadcast_to(np.clip((yy - (cy - r * 0.2)) / (r * 1.3), 0.0, 1.0), (n, n))
     elif form == 1:  # a rainbow arch: concentric bands standing on a horizon
         horizon, r = FORM_BOTTOM - float(rng.uniform(0.0, 0.03)), float(rng.uniform(0.38, 0.46))
         bands = int(rng.integers(3, 6))
@@ -277,7 +248,7 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     load = 0.9 + (fbm(rng, (n, n), octaves=4, base=3) - 0.5) * 0.16 + tooth * 0.06
     cover = np.clip(main, 0.0, 1.0)
     if fade is not None:
-        cover = cover * dot_screen(1.0 - fade * 0.95, max(4.0, n / 110), 45.0)
+        cover = cover * dot_screen(1.0 - fade * 0.95, max(4.0, n / 45), 45.0)  # dots a thumbnail keeps
     image = np.broadcast_to(ground, (n, n, 3)).copy()
     shift = max(1, n // 300)
     echo = np.roll(np.clip(echo, 0.0, 1.0), (shift, -shift), axis=(0, 1))  # misregistration of the second ink
@@ -288,7 +259,7 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
 
 CRISP = ("shape",)  # drawn at the working size: a printed edge must not come out of an upscale soft
 
-FAMILIES = {"fog": fog, "leaks": leaks, "bokeh": bokeh, "halftone": halftone, "paper": paper, "flow": flow,
+FAMILIES = {"fog": fog, "leaks": leaks, "bokeh": bokeh, "paper": paper, "flow": flow,
             "interference": interference, "gradient": gradient, "shape": shape}
 
 
