@@ -256,17 +256,11 @@ def _largest_fitting(role: Role, parts: list[str], typo: Typography, width: int,
     return lo
 
 
-SHORT_NAME = 18  # characters
-SHORT_NAME_GAIN = 1.6
-
-
 def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float = 1.0) -> list[Line]:
     """Lines for one role: the fewest lines that reach ~85% of the target cap height, balanced by width."""
     probe = choose_font(_display(role.text, role_caps(role, typo)), role.font)
     ceiling = max(6, round(role.cap * scale * side / cap_height_ratio(probe.font)))
     best: tuple[int, list[str]] | None = None
-    # A short name is one thing ("SIGUR / RÓS" reads as two words): it is broken only for a much larger size.
-    gain = SHORT_NAME_GAIN if role.name == "artist" and len(role.text.strip()) <= SHORT_NAME else 1.15
     for count in range(1, role.max_lines + 1):
         options = _splits(role.text, count) if count > 1 else [[role.text.strip()]]
         if not options:
@@ -278,7 +272,7 @@ def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float =
 
         parts = min(options, key=lambda p: widest(p) * break_quality(p))
         size = _largest_fitting(role, parts, typo, width, ceiling)
-        if best is None or size > best[0] * gain:
+        if best is None or size > best[0] * 1.15:
             best = (size, parts)
         if size >= 0.85 * ceiling:
             break

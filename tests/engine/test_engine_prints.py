@@ -1,0 +1,78 @@
+"""Background covers as screen prints: a stencil of the person only where there is a face, printed in one ink on
+a flat ground (or light on black stock); the bold printed forms keep above the type."""
+
+import numpy as np
+import pytest
+
+from generation.engine import GENRES, CoverSpec, render
+from generation.engine.art import prints, textures
+from generation.engine.art.compositions import LAYOUTS, Composition, direction
+from generation.engine.art.direct import picture
+from generation.engine.art.raster import colour_luminance
+from generation.engine.pipeline import resolve_palette
+
+STENCILS = {lay.name for lay in LAYOUTS["background"] if lay.on_scene}
+WORK = 600
+
+
+def _layout(name):
+    return next(lay for lay in LAYOUTS["background"] if lay.name == name)
+
+
+def test_the_library_has_a_dark_and_a_light_stencil():
+    assert {"screenprint", "print-top", "print-dark"} <= STENCILS
+    assert _layout("print-dark").reverse and not _layout("screenprint").reverse
+
+
+@pytest.mark.parametrize("name", ["busy_background", "no_person_landscape", "no_person_object"])
+def test_a_photo_without_a_face_is_never_printed_as_a_stencil(name, photo_set, prepared_set):
+    """A stencil of a photo with no face prints the crowd or the scenery as a blot of ink."""
+    layouts = {render(CoverSpec(genre="pop", artist="Mia Sky", album="Sugar Static", variant="background",
+                                seed=seed, size=1400, photo=photo_set[name]), prepared_set[name])
+               .measurements["composition"]["layout"] for seed in range(6)}
+    assert not layouts & STENCILS, layouts
+
+
+def test_four_seeds_of_a_portrait_give_every_stencil(photo_set, prepared_set):
+    layouts = {render(CoverSpec(genre="rnb", artist="Layla Moore", album="Velvet Hours", variant="background",
+                                seed=seed, size=1400, photo=photo_set["couple"]), prepared_set["couple"])
+               .measurements["composition"]["layout"] for seed in range(4)}
+    assert STENCILS <= layouts, layouts
+
+
+@pytest.mark.parametrize("genre", ["hiphop", "pop", "classical", "ambient"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_stencil_prints_the_face_in_one_ink_on_a_flat_ground(genre, reverse, prepared_set):
+    """The face is ink and paper in hard levels (no photographic grey ramp); away from the person the ground
+    is one flat colour; the reversed print is light ink on near-black stock."""
+    palette = resolve_palette(GENRES[genre], None)
+    layout = _layout("print-dark" if reverse else "screenprint")
+    art = direction(genre)
+    comp = Composition(layout, art.treatments[0], art.scenes[0], art.background[0], art)
+    pic = picture(prepared_set["portrait_headshoulders"], comp, palette, np.random.default_rng(3), 3000)
+    rgb = pic.rgb.astype(np.float32) / 255.0
+    ground, _halo, ink = (prints.reversed_inks if reverse else prints.inks)(palette)
+    x0, y0, x1, y1 = (round(v * pic.rgb.shape[0] / 3000) for v in pic.placement.face)
+    face = rgb[y0:y1, x0:x1].reshape(-1, 3)
+    near_ink = np.abs(face - ink).max(axis=1) < 0.12
+    assert 0.15 < near_ink.mean() < 0.85, near_ink.mean()  # the face is drawn in the ink, not flooded by it
+    corner = rgb[:40, :40].reshape(-1, 3)
+    assert corner.std(axis=0).max() < 0.05  # flat printed stock, not a photo's background
+    if reverse:
+        assert colour_luminance(ground) < 0.06 and colour_luminance(ink) > 0.5
+    else:
+        assert colour_luminance(ink) < 0.12
+
+
+@pytest.mark.parametrize("genre", ["hiphop", "edm", "pop", "jazz", "lofi", "classical"])
+def test_bold_forms_keep_above_the_type(genre):
+    """Whatever the seed, the form (a sun, an arch, bars, a ring) leaves the lower part of the sheet, where the
+    name is set, to the ground colour."""
+    palette = resolve_palette(GENRES[genre], None)
+    n = 400
+    for seed in range(12):
+        image = textures.draw("shape", np.random.default_rng(seed), n, palette)
+        low = image[round(n * (textures.FORM_BOTTOM + 0.02)):]
+        assert np.abs(low - np.asarray(palette[0], np.float32)).max() < 0.1, seed
+        high = image[: round(n * textures.FORM_BOTTOM)]
+        assert np.abs(high - np.asarray(palette[0], np.float32)).max(axis=2).mean() > 0.05, seed  # a form
