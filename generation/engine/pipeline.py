@@ -17,9 +17,8 @@ from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
 from .art.matte import refine as refine_matte
 from .art.prepare import PreparedPhoto, prepare_photo
+from .art.prints import draw_halo, printed_stock, reversed_inks
 from .art.prints import inks as stencil_inks
-from .art.prints import reversed_inks
-from .art.textures import draw as draw_texture
 from .export import cover_filename, encode
 from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_window
 from .layout import draw_text
@@ -182,13 +181,14 @@ def figure(c: Canvas, override: np.ndarray | None) -> None:
     n = max(500, c.side // 4)
     if override is not None:
         scene = np.ascontiguousarray(cv2.resize(override, (n, n), interpolation=cv2.INTER_AREA), np.float32)
-    else:
-        scene = draw_texture(c.art.scene, c.rng("scene"), n, c.palette)
+    else:  # printed stock (a halo goes behind the head once the figure is placed): a stage, not render clouds
+        scene = printed_stock(c.palette, c.rng("scene"), n)
     if c.motifs:
         _motif_layer(c)(scene)
     c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
-    c.measurements["composition"].update({"photo": "cutout", "scene": c.art.scene})
-    c.measurements["scene"] = {"name": c.art.scene, "work_size": n}
+    name = "diffusion" if override is not None else "stock"
+    c.measurements["composition"].update({"photo": "cutout", "scene": name})
+    c.measurements["scene"] = {"name": name, "work_size": n}
     t0 = time.perf_counter()
     alpha = refine_matte(c.prepared.pixels, c.subject.alpha, c.subject.bbox)
     c.subject = replace(c.subject, alpha=alpha)
@@ -289,6 +289,10 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     late = LATE_SUBJECTS and variant in ("background", "text") and work_side(c, scale) > work_side(c, None)
     _canvas_from_scene(c, work_side(c, None) if late else work_side(c, scale))
     shrink = c.work / side  # the geometry is linear in the side: the same placement on the working canvas
+    if subject.face is not None and c.spec.background_backend != "diffusion":
+        fx0, fy0, fx1, fy1 = subject.face
+        draw_halo(c.rgb, ((fx0 + fx1) / 2 * scale + ox) * shrink, ((fy0 + fy1) / 2 * scale + oy) * shrink,
+                  max(fx1 - fx0, fy1 - fy0) * scale * shrink * 2.0, c.palette)
     scene_mean = _mean_colour(c.scene)
     light = _light_colour(c.palette)
     tone = cutout.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,

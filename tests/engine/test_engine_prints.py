@@ -76,3 +76,29 @@ def test_bold_forms_keep_above_the_type(genre):
         assert np.abs(low - np.asarray(palette[0], np.float32)).max() < 0.1, seed
         high = image[: round(n * textures.FORM_BOTTOM)]
         assert np.abs(high - np.asarray(palette[0], np.float32)).max(axis=2).mean() > 0.05, seed  # a form
+
+
+def test_a_gated_figure_stands_on_printed_stock_with_a_halo_behind_its_head(photo_set, prepared_set):
+    """The cut-out (its mask passed the gate) on the stencil's flat stock, a disc of the second ink centred on its
+    head: a stage, not a rendered texture."""
+    import io
+
+    from PIL import Image
+
+    names = [lay.name for lay in LAYOUTS["background"]]
+    seed = (names.index("figure") - 1) % len(names)
+    palette = resolve_palette(GENRES["rnb"], None)
+    result = render(CoverSpec(genre="rnb", artist="Layla Moore", album="Velvet Hours", variant="background",
+                              seed=seed, size=1400, output_format="png", photo=photo_set["halfbody_portrait"]),
+                    prepared_set["halfbody_portrait"])
+    m = result.measurements
+    assert m["composition"]["layout"] == "figure" and m["scene"]["name"] == "stock"
+    rgb = np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB"), np.float32) / 255.0
+    ground, halo, _ink = prints.inks(palette)
+    x0, y0, x1, y1 = m["subject"]["face_box"]
+    # (The genre's grade and vignette shift both colours a little: each pixel is nearer its own ink.)
+    beside = rgb[(y0 + y1) // 2, max(0, x0 - (x1 - x0) // 2 - 5)]  # beside the head: inside the halo
+    far = rgb[(y0 + y1) // 2, 1400 - 40 if x0 < 700 else 40]  # across the cover from the figure: the stock
+    assert np.abs(beside - halo).sum() < np.abs(beside - ground).sum(), (beside, halo, ground)
+    assert np.abs(far - ground).sum() < np.abs(far - halo).sum(), (far, halo, ground)
+    assert np.abs(beside - far).max() > 0.08  # the halo reads against the stock

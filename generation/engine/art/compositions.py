@@ -80,7 +80,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         # The stencil again with the type above the head (the halo and the head lower in the frame).
         Layout("print-top", "texture", "top", 1.0, face_share=0.26, eye_y=0.62, type=_COMPACT, on_scene=True),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
-        Layout("figure", "cutout", "auto", 0.62, type=_COMPACT),
+        Layout("figure", "cutout", "auto", 0.7, type=_COMPACT),
     ),
     # A typographic poster: the title is the image, the photo absent, a texture or a small panel.
     "text": (

@@ -176,7 +176,7 @@ def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
     """A solid printed colour with a little paper in it (a band, a box, the poster's ground)."""
     h, w = size
     tex = cv2.resize(fbm(rng, (h // 4 + 1, w // 4 + 1), octaves=5, base=6), (w, h)) - 0.5
-    return np.clip(np.asarray(colour, np.float32) + tex[..., None] * 0.05, 0.0, 1.0)
+    return np.clip(np.asarray(colour, np.float32) + tex[..., None] * 0.018, 0.0, 1.0)  # tooth, not wood grain
 
 
 def _panel(canvas: np.ndarray, pic: np.ndarray, x0: int, y0: int, border_colour) -> None:

@@ -93,3 +93,18 @@ def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, ink, 
         tone = 1.0 - tone  # dark dots on a light ground for the shadows; light dots on a dark one for the lights
     dots = dot_screen(tone, max(5, work // 95), 30.0) * 0.97
     return dots * strength
+
+
+def printed_stock(palette, rng, n: int) -> np.ndarray:
+    """The stencil's flat ground with paper tooth, float RGB n x n: the stage a gated cut-out stands on."""
+    ground = inks(palette)[0]
+    tooth = fbm(rng, (n, n), octaves=4, base=max(8, n // 6)) - 0.5
+    return np.clip(np.broadcast_to(ground, (n, n, 3)) + tooth[..., None] * 0.035, 0.0, 1.0).astype(np.float32)
+
+
+def draw_halo(rgb: np.ndarray, cx: float, cy: float, r: float, palette) -> None:
+    """The stencil's halo (a disc of its second ink) behind a head at (cx, cy), on a uint8 canvas, in place."""
+    halo = np.clip(np.asarray(inks(palette)[1], np.float32) * 255.0 + 0.5, 0, 255)
+    r = min(r, rgb.shape[0] * 0.42)
+    cv2.circle(rgb, (round(cx * 16), round(cy * 16)), round(r * 16), tuple(int(v) for v in halo), -1, cv2.LINE_AA,
+               shift=4)
