@@ -95,7 +95,8 @@ def main() -> None:
             y = LABEL * 2 + row * (CELL + PAD)
             draw.text((6, y + CELL // 2), genre, fill="#dddddd")
             for col, variant in enumerate(variants):
-                result = engine.render(spec(genre, variant, args.seed + row, args.size, image), photo)
+                # As a job seeds a task's images: the base seed plus the image's index (artist, background, text).
+                result = engine.render(spec(genre, variant, args.seed + row + col, args.size, image), photo)
                 cover = Image.open(io.BytesIO(result.data)).convert("RGB")
                 count += 1
                 if args.full:

@@ -147,7 +147,7 @@ def compose(c: Canvas) -> None:
     c.art = choose(c.spec.genre, c.spec.variant, c.spec.seed, usable_side(p), c.side,
                    cutout=p is not None and p.gate.passed and p.subject is not None, room=text_room(p),
                    whole=faces_fit(p, c.side), photo_size=p.size if p is not None else None,
-                   faces=p is not None and bool(p.faces))
+                   faces=len(p.faces) if p is not None else 0)
     c.measurements["composition"] = {"layout": c.art.layout.name}
     override = None
     if c.spec.background_backend == "diffusion":
@@ -182,7 +182,7 @@ def figure(c: Canvas, override: np.ndarray | None) -> None:
     if override is not None:
         scene = np.ascontiguousarray(cv2.resize(override, (n, n), interpolation=cv2.INTER_AREA), np.float32)
     else:  # printed stock (a halo goes behind the head once the figure is placed): a stage, not render clouds
-        scene = printed_stock(c.palette, c.rng("scene"), n)
+        scene = printed_stock(c.palette, c.rng("scene"), n, c.art.direction.dark_prints)
     if c.motifs:
         _motif_layer(c)(scene)
     c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
@@ -292,7 +292,7 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     if subject.face is not None and c.spec.background_backend != "diffusion":
         fx0, fy0, fx1, fy1 = subject.face
         draw_halo(c.rgb, ((fx0 + fx1) / 2 * scale + ox) * shrink, ((fy0 + fy1) / 2 * scale + oy) * shrink,
-                  max(fx1 - fx0, fy1 - fy0) * scale * shrink * 2.0, c.palette)
+                  max(fx1 - fx0, fy1 - fy0) * scale * shrink * 2.0, c.palette, c.art.direction.dark_prints)
     scene_mean = _mean_colour(c.scene)
     light = _light_colour(c.palette)
     tone = cutout.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,
@@ -378,7 +378,8 @@ def layout(c: Canvas) -> None:
         if c.art.layout.photo == "full" and c.art.layout.text in ("bottom", "top", "corner"):
             ground = (c.palette[0], TYPE_BED)  # type on the photo sits on a fade into the ground colour
         elif c.art.layout.on_scene:  # a stencil's print dies into the paper under the type
-            ground = ((reversed_inks if c.art.layout.reverse else stencil_inks)(c.palette)[0], 0.94)
+            dark = c.art.layout.reverse or c.art.direction.dark_prints
+            ground = ((reversed_inks if dark else stencil_inks)(c.palette)[0], 0.94)
         if c.art.layout.text == "stamp":
             art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
     text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground, **art)

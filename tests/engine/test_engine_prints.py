@@ -24,9 +24,10 @@ def test_the_library_has_a_dark_and_a_light_stencil():
     assert _layout("print-dark").reverse and not _layout("screenprint").reverse
 
 
-@pytest.mark.parametrize("name", ["busy_background", "no_person_landscape", "no_person_object"])
-def test_a_photo_without_a_face_is_never_printed_as_a_stencil(name, photo_set, prepared_set):
-    """A stencil of a photo with no face prints the crowd or the scenery as a blot of ink."""
+@pytest.mark.parametrize("name", ["busy_background", "no_person_landscape", "no_person_object", "group"])
+def test_a_photo_without_a_face_or_with_a_roomful_is_never_printed_as_a_stencil(name, photo_set, prepared_set):
+    """A stencil of a photo with no face prints the crowd or the scenery as a blot of ink; one of a room full of
+    people (the Situation Room) prints as noise."""
     layouts = {render(CoverSpec(genre="pop", artist="Mia Sky", album="Sugar Static", variant="background",
                                 seed=seed, size=1400, photo=photo_set[name]), prepared_set[name])
                .measurements["composition"]["layout"] for seed in range(6)}
@@ -102,3 +103,64 @@ def test_a_gated_figure_stands_on_printed_stock_with_a_halo_behind_its_head(phot
     assert np.abs(beside - halo).sum() < np.abs(beside - ground).sum(), (beside, halo, ground)
     assert np.abs(far - ground).sum() < np.abs(far - halo).sum(), (far, halo, ground)
     assert np.abs(beside - far).max() > 0.08  # the halo reads against the stock
+
+
+def test_a_tight_portrait_is_printed_with_headroom_and_room_for_the_type(photo_set, prepared_set):
+    """The print's frame may reach past the photo (the paper shows there): a face that fills its photo is
+    printed at the layout's size, with the type below it, clear of the head."""
+    from generation.engine.art.compositions import choose
+
+    seen = set()
+    for seed in range(8):
+        result = render(CoverSpec(genre="hiphop", artist="NOVA", album="Still Standing", variant="background",
+                                  seed=seed, size=1400, photo=photo_set["portrait_tight"]),
+                        prepared_set["portrait_tight"])
+        m = result.measurements
+        if m["composition"]["layout"] not in STENCILS:
+            continue
+        seen.add(m["composition"]["layout"])
+        x0, y0, x1, y1 = m["subject"]["face_box"]
+        assert (y1 - y0) / 1400 < 0.3, m["subject"]  # the portrait's face fills ~60% of its photo
+        for _bx0, by0, _bx1, by1 in m["text_boxes"]:
+            assert by0 >= y1 or by1 <= y0, (m["text_boxes"], m["subject"])
+    assert seen, "no stencil in 8 seeds"
+    assert choose("hiphop", "background", 0, 698, 3000, faces=9).layout.name not in STENCILS
+
+
+@pytest.mark.parametrize("genre", ["metal"])
+def test_metal_prints_are_light_ink_on_black_stock(genre, photo_set, prepared_set):
+    for seed in range(6):
+        result = render(CoverSpec(genre=genre, artist="IRONVEIL", album="Ashes of the Crown", variant="background",
+                                  seed=seed, size=1400, output_format="png", photo=photo_set["portrait_headshoulders"]),
+                        prepared_set["portrait_headshoulders"])
+        if result.measurements["composition"]["layout"] in STENCILS:
+            import io
+
+            from PIL import Image
+
+            grey = np.asarray(Image.open(io.BytesIO(result.data)).convert("L"), np.float32)
+            assert np.median(grey[:, :60]) < 40, result.measurements["composition"]  # black stock at the edge
+
+
+def test_the_band_is_a_neutral_slab_under_a_black_and_white_photo(photo_set, prepared_set):
+    """A tinted photo over a slab of the same tint reads as a template: the band layout's photo is black and
+    white and its slab near-black (or paper, on a light palette) or a deep tone, under the photo or over it."""
+    import io
+
+    from PIL import Image
+
+    places = set()
+    for seed in range(6):
+        result = render(CoverSpec(genre="pop", artist="Mia Sky", album="Sugar Static", variant="artist", seed=seed,
+                                  size=1400, output_format="png", photo=photo_set["group"]), prepared_set["group"])
+        m = result.measurements
+        if m["composition"]["layout"] != "band":
+            continue
+        assert m["composition"]["treatment"] == "mono"
+        x0, y0, x1, y1 = m["subject"]["box"]
+        places.add("top" if y0 > 0 else "bottom")
+        rgb = np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB"), np.float32)
+        photo = rgb[y0 + 20:y1 - 20, 20:-20]
+        # Black and white under the film look (a light leak, halation); a duotone measures 30 and more here.
+        assert np.abs(photo - photo.mean(axis=2, keepdims=True)).mean() < 12
+    assert places == {"top", "bottom"}, places

@@ -116,6 +116,7 @@ class ArtDirection:
     dust: float = 0.3
     vignette: float = 0.3
     band: int = 2  # the palette role of solid bands and boxes
+    dark_prints: bool = False  # every stencil printed light on black stock (metal: no pastel paper)
 
 
 DIRECTIONS: dict[str, ArtDirection] = {
@@ -129,16 +130,16 @@ DIRECTIONS: dict[str, ArtDirection] = {
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
     "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "shape"), ("depth", "desat"),
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
-    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks"), ("dark", "desat"),
+    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "shape"), ("dark", "desat"),
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2),
-    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper"), ("dark",),
-                          grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2),
+    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper", "shape"), ("dark",),
+                          grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True),
     "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "shape"),
                         ("wash", "depth"),
                         grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
     "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "shape"), ("dark", "depth"),
                          grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2),
-    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient"), ("wash", "desat"),
+    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient", "shape"), ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
     "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "shape"), ("wash", "depth"),
                          grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
@@ -186,15 +187,16 @@ def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> fl
     return (layout.share if share is None else share) * side / (GRIT_ENLARGE if layout.grit else MAX_ENLARGE)
 
 
+PRINT_FACES = 3  # a stencil of more faces than this (a room full of people) prints as noise
 TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
 
 
 def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = False, room: float = 1.0,
-         whole=None, photo_size: tuple[int, int] | None = None, faces: bool = True) -> bool:
+         whole=None, photo_size: tuple[int, int] | None = None, faces: int = 1) -> bool:
     """Whether a photo whose usable crop is `photo_side` px (None: no photo) can fill the layout; a cut-out
     layout also needs a mask that passed the gate, and type on a full-bleed photo `room` clear of the faces
     (a face filling the frame leaves none: its covers set the type in a band or under a panel); a stencil needs
-    a face (`faces`)."""
+    one to three faces (`faces`: how many the photo has)."""
     if layout.photo == "none":
         return True
     if photo_side is None or (layout.photo == "cutout" and not cutout):
@@ -203,8 +205,8 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return False
     if whole is not None and layout.photo in ("full", "band", "side") and not whole(layout):
         return False  # the faces with their hair and chin cannot all be in this layout's frame
-    if layout.on_scene and not faces:
-        return False  # a stencil prints a person: without a face it would print the crowd or the scenery
+    if layout.on_scene and not 1 <= faces <= PRINT_FACES:
+        return False  # a stencil prints a person or a few: without a face it prints the scenery, a crowd is noise
     if layout.photo == "texture":
         return True  # soft by design: a print or a texture holds no detail to lose
     if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
@@ -220,7 +222,7 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
 
 def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: int, *,
            cutout: bool = False, room: float = 1.0, whole=None, photo_size: tuple[int, int] | None = None,
-           faces: bool = True) -> Composition:
+           faces: int = 1) -> Composition:
     """The composition of one cover: the seed walks the variant's layouts in order (four seeds, four layouts),
     skipping those the photo cannot hold; treatment, scene and background are picked by further digits.
     `whole(layout)` says whether the photo's faces fit that layout's frame whole (None: they do)."""
@@ -238,6 +240,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     rest = seed // len(usable) + salt
     treatments = [t for t in art.treatments if t in GRIT_TREATMENTS] or list(GRIT_TREATMENTS) if layout.grit \
         else art.treatments
+    if layout.photo == "band":  # a tinted photo over a tinted slab is colour twice: the photo in black and white
+        treatments = ["mono"]
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
     if layout.photo != "none":

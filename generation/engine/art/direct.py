@@ -221,9 +221,19 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         band_h = round(work * BAND_SHARE)
         crop = _crop(photo, comp, work / (work - band_h), side, subject_crop=subject_crop)
         canvas = np.empty((work, work, 3), np.float32)
-        canvas[: work - band_h] = _treated(photo, crop, (work, work - band_h), comp, palette, rng)
-        canvas[work - band_h:] = _ground(palette, rng, (band_h, work), palette[direction.band])
-        photo_box = (0, 0, side, round((work - band_h) * f))
+        # The seed's digit sets the band under the photo or over it (a masthead), in the band colour or the
+        # ground's: the one layout a wide group photo allows still gives different designs.
+        on_top = comp.variation % 2 == 1
+        photo_rows, band_rows = (slice(band_h, work), slice(0, band_h)) if on_top else \
+            (slice(0, work - band_h), slice(work - band_h, work))
+        # A neutral slab (near-black, or paper on a light palette) under a black-and-white photo; the type in
+        # the palette's colour is the one colour on the cover.
+        colour = np.full(3, 0.035 if colour_luminance(palette[0]) < 0.5 else 0.93, np.float32)
+        if comp.variation == 2:
+            colour = _deepened(palette[direction.band], COLUMN_DEPTH)
+        canvas[photo_rows] = _treated(photo, crop, (work, work - band_h), comp, palette, rng)
+        canvas[band_rows] = _ground(palette, rng, (band_h, work), colour)
+        photo_box = (0, round(band_h * f), side, side) if on_top else (0, 0, side, round((work - band_h) * f))
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "photo")
     elif kind == "side":
@@ -265,13 +275,14 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "panel")
     elif kind == "texture":
-        crop = _crop(photo, comp, 1.0, side)
+        crop = prints.print_crop(photo, layout.face_share, layout.eye_y) if layout.on_scene else \
+            _crop(photo, comp, 1.0, side)
         box = tuple(int(round(v)) for v in crop.box)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
         if layout.on_scene:  # the person screen-printed as a stencil on a flat ground, a halo behind the head
-            canvas = prints.stencil(photo, box, work, palette, rng, face and tuple(v / f for v in face),
-                                    reverse=layout.reverse)
+            canvas = prints.stencil(photo, crop.box, work, palette, rng, face and tuple(v / f for v in face),
+                                    reverse=layout.reverse or direction.dark_prints)
             placement = Placement(photo_box, face, "print")
         else:  # fine dots knocked back under a poster's title (the title is the image)
             base = palette[0]
@@ -383,6 +394,8 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
     below_face = (keep[3] + gap) if keep else round(side * 0.55)
     above_face = (keep[1] - gap) if keep else round(side * 0.45)
     if text == "band" and pic.photo_box is not None:
+        if pic.photo_box[1] > 0:  # a masthead over the photo
+            return Zone(m, pic.photo_box[1] - round(side * 0.03), "center", align)
         top = pic.photo_box[3]
         return Zone(top + round(side * 0.04), min(bottom, side - round(side * 0.05)), "center", align)
     if text == "side" and pic.photo_box is not None:

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from . import treatments
+from .crop import Crop, face_crop, protected
 from .raster import as_float, blur, colour_luminance, fbm, luminance, mix, resize
 from .textures import dot_screen
 
@@ -43,14 +44,52 @@ def reversed_inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ground, halo, ink
 
 
-def stencil(photo, box: tuple[int, int, int, int], work: int, palette, rng, face=None,
-            reverse: bool = False) -> np.ndarray:
-    """The crop `box` of the prepared photo printed as a stencil on a flat ground, at work x work; `reverse`
-    prints the face's lights in a light ink on black stock instead of its shadows in a deep one."""
+def print_crop(photo, face_share: float, eye_y: float, face_x: float = 0.5) -> Crop:
+    """A square around the faces that may reach past the photo's edges: a print needs no pixels there (the
+    paper shows), so a tight portrait keeps its headroom and the halo around the head."""
+    cluster = photo.cluster(min(photo.size))
+    w, h = photo.size
+    if cluster is None:
+        return face_crop(photo.size, 1.0, None, face_share=face_share)
+    keep = protected(cluster)
+    fh = cluster[3] - cluster[1]
+    ch = max(fh / face_share, keep[3] - keep[1], keep[2] - keep[0])
+    ch = min(ch, max(w, h) * 1.8)  # the photo keeps most of the sheet: a print, not a stamp on an empty one
+    x0 = (cluster[0] + cluster[2]) / 2 - face_x * ch
+    y0 = cluster[1] + 0.4 * fh - eye_y * ch
+    return Crop((x0, y0, x0 + ch, y0 + ch), True)
+
+
+def _region(photo, box, work: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The box (photo pixels, possibly past the edges) at work x work: pixels (edges repeated), mask (0 past the
+    edges) and how far inside the photo each pixel lies (0 at its edge, 1 a little way in): a photo cut at the
+    chest or the crown fades out there, never a straight edge across the print."""
     x0, y0, x1, y1 = box
-    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
-    mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
-    weight = treatments.subject_weight(mask, (work, work), face, feather=0.004)
+    step = (x1 - x0) / work
+    matrix = np.float32([[step, 0, x0], [0, step, y0]])
+    flags = cv2.INTER_LINEAR  # (the stencil is blurred and levelled after: no detail to alias)
+    pixels = cv2.warpAffine(photo.pixels, matrix, (work, work), flags=flags | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_REPLICATE)
+    mask = None
+    if photo.mask is not None:
+        mask = cv2.warpAffine(photo.mask, matrix, (work, work), flags=flags | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    w, h = photo.size
+    ramp = max(work * 0.1, 1.0)  # the print dies out toward an edge of the photo that lies inside the sheet
+    xs = x0 + step * (np.arange(work, dtype=np.float32) + 0.5)
+    ys = y0 + step * (np.arange(work, dtype=np.float32) + 0.5)
+    inside_x = np.clip(np.minimum(xs, w - xs) / step / ramp, 0.0, 1.0)
+    inside_y = np.clip(np.minimum(ys, h - ys) / step / ramp, 0.0, 1.0)
+    return as_float(pixels), mask, np.minimum.outer(inside_y, inside_x)
+
+
+def stencil(photo, box: tuple[float, float, float, float], work: int, palette, rng, face=None,
+            reverse: bool = False) -> np.ndarray:
+    """The crop `box` of the prepared photo (it may reach past the photo: paper shows there) printed as a
+    stencil on a flat ground, at work x work; `reverse` prints the face's lights in a light ink on black stock
+    instead of its shadows in a deep one."""
+    region, mask, inside = _region(photo, box, work)
+    weight = treatments.subject_weight(mask, (work, work), face, feather=0.004) * inside
     ground, halo, ink = reversed_inks(palette) if reverse else inks(palette)
     # Local contrast first (a flat-lit face would print as one blob), then three levels: ink, dots, paper.
     grey = (np.clip(luminance(region), 0.0, 1.0) * 255).astype(np.uint8)
@@ -95,16 +134,16 @@ def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, ink, 
     return dots * strength
 
 
-def printed_stock(palette, rng, n: int) -> np.ndarray:
+def printed_stock(palette, rng, n: int, dark: bool = False) -> np.ndarray:
     """The stencil's flat ground with paper tooth, float RGB n x n: the stage a gated cut-out stands on."""
-    ground = inks(palette)[0]
+    ground = (reversed_inks if dark else inks)(palette)[0]
     tooth = fbm(rng, (n, n), octaves=4, base=max(8, n // 6)) - 0.5
     return np.clip(np.broadcast_to(ground, (n, n, 3)) + tooth[..., None] * 0.035, 0.0, 1.0).astype(np.float32)
 
 
-def draw_halo(rgb: np.ndarray, cx: float, cy: float, r: float, palette) -> None:
+def draw_halo(rgb: np.ndarray, cx: float, cy: float, r: float, palette, dark: bool = False) -> None:
     """The stencil's halo (a disc of its second ink) behind a head at (cx, cy), on a uint8 canvas, in place."""
-    halo = np.clip(np.asarray(inks(palette)[1], np.float32) * 255.0 + 0.5, 0, 255)
+    halo = np.clip(np.asarray((reversed_inks if dark else inks)(palette)[1], np.float32) * 255.0 + 0.5, 0, 255)
     r = min(r, rgb.shape[0] * 0.42)
     cv2.circle(rgb, (round(cx * 16), round(cy * 16)), round(r * 16), tuple(int(v) for v in halo), -1, cv2.LINE_AA,
                shift=4)
