@@ -12,6 +12,7 @@ import numpy as np
 
 from . import composite, cutout
 from .art.compositions import GRIT_GRAIN, Composition, choose
+from .art.devices import poster_device
 from .art.direct import Picture, faces_fit, picture, stamp_backdrop, text_room, usable_side
 from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
@@ -382,6 +383,8 @@ def layout(c: Canvas) -> None:
             ground = ((reversed_inks if dark else stencil_inks)(c.palette)[0], 0.94)
         if c.art.layout.text == "stamp":
             art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
+        elif c.art.layout.text in ("poster", "stack"):  # a typographic poster: the genre's device with the type
+            art["backdrop"] = poster_device(c.spec.genre, c.palette, c.art.variation)
     text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground, **art)
     c.text = text
     c.measurements.update(details)

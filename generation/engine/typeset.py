@@ -178,6 +178,7 @@ def face_for(text: str, font: FontRef, typo: Typography) -> FontRef:
 SEPARATORS = frozenset("·•|/–—-&+:,×~*")
 # A break reads best after a separator or a colon, or before an opening bracket: "Title (feat. X)".
 _GOOD_BREAK = 0.85
+_NAME_BREAK = 1.5  # a break between two capitalised words of mixed-case text splits a name
 
 
 def _splits(text: str, count: int) -> list[list[str]]:
@@ -193,12 +194,16 @@ def _splits(text: str, count: int) -> list[list[str]]:
     return options
 
 
-def break_quality(parts: list[str]) -> float:
-    """A weight under 1 for line breaks that follow the phrase (after a separator or colon, before a bracket)."""
+def break_quality(parts: list[str], name: bool = False) -> float:
+    """A weight under 1 for line breaks that follow the phrase (after a separator or colon, before a bracket), over
+    1 for one inside a name (`name`: an artist or a feature credit) between two capitalised words."""
     weight = 1.0
     for first, second in zip(parts, parts[1:], strict=False):
         if first[-1] in SEPARATORS or second[0] in "([{":
             weight *= _GOOD_BREAK
+        elif name and first[-1:].isalpha() and first.split()[-1][:1].isupper() and second[:1].isupper() and \
+                not (first.isupper() and second.isupper()):
+            weight *= _NAME_BREAK  # inside a name ("Chicago / Symphony"): only for a much larger size
     return weight
 
 
@@ -270,9 +275,12 @@ def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float =
         def widest(parts: list[str], reference: int = reference) -> int:
             return max(_ink_width(_make_line(role, p, typo, reference)) for p in parts)
 
-        parts = min(options, key=lambda p: widest(p) * break_quality(p))
+        names = role.name in ("artist", "feature")
+        parts = min(options, key=lambda p: widest(p) * break_quality(p, names))
         size = _largest_fitting(role, parts, typo, width, ceiling)
-        if best is None or size > best[0] * 1.15:
+        # More lines must buy a larger size, and a worse break (inside a name) a much larger one.
+        cost = break_quality(parts, names) / break_quality(best[1], names) if best else 1.0
+        if best is None or size > best[0] * 1.15 * max(cost, 1.0):
             best = (size, parts)
         if size >= 0.85 * ceiling:
             break

@@ -16,7 +16,7 @@ MAX_ENLARGE = 3.5  # cover pixels per photo pixel the grain can still hide; past
 GRIT_ENLARGE = 7.5
 GRIT_TREATMENTS = ("mono", "duotone", "tritone")
 GRIT_GRAIN = 2.2  # times the genre's grain
-BAND_PHOTO = 0.72  # the photo's share of the height in a band layout (the band takes the rest)
+BAND_PHOTO = 0.68  # the photo's share of the height in a band layout (the band takes the rest)
 SIDE_PHOTO = 0.6  # the photo's share of the width in a side layout (a solid column holds the type)
 SIDE_MAX = 0.64  # ... widened to hold a broad face whole, leaving the type a column of at least 36%
 MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share of the side
@@ -47,8 +47,9 @@ class Layout:
 _FORWARD = {"artist": (0.10, 2), "album": (0.048, 3), "feature": (0.032, 2)}
 _COMPACT = {"artist": (0.09, 2), "album": (0.045, 2), "feature": (0.03, 2)}
 _SMALL = {"artist": (0.076, 2), "album": (0.038, 2), "feature": (0.028, 2)}
-_POSTER = {"artist": (0.06, 2), "album": (0.17, 3), "feature": (0.032, 2)}
-_STACK = {"artist": (0.055, 2), "album": (0.15, 4), "feature": (0.03, 2)}
+_POSTER = {"artist": (0.06, 2), "album": (0.2, 3), "feature": (0.032, 2)}
+_STACK = {"artist": (0.055, 2), "album": (0.17, 4), "feature": (0.03, 2)}
+_MASTHEAD = {"artist": (0.13, 1), "album": (0.042, 2), "feature": (0.03, 1)}
 _SIDE = {"artist": (0.1, 3), "album": (0.045, 3), "feature": (0.03, 2)}  # a column a third of the side wide
 
 LAYOUTS: dict[str, tuple[Layout, ...]] = {
@@ -56,7 +57,8 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     "artist": (
         Layout("full-bottom", "full", "bottom", 1.0, face_share=0.2, eye_y=0.34, type=_FORWARD),
         # (Graded like a gritty full-bleed: above a flat colour band, a colour snapshot reads as a web banner.)
-        Layout("band", "band", "band", 1.0, face_share=0.26, eye_y=0.4, type=_COMPACT, grit=True),
+        # (The name set large across the band, a masthead: small type centred in a slab reads as a caption.)
+        Layout("band", "band", "band", 1.0, face_share=0.26, eye_y=0.4, type=_MASTHEAD, grit=True),
         Layout("stamp", "full", "stamp", 1.0, face_share=0.22, eye_y=0.4, type=_COMPACT),
         Layout("title-top", "full", "top", 1.0, face_share=0.18, eye_y=0.56, type=_FORWARD),
         Layout("corner", "full", "corner", 1.0, face_share=0.3, eye_y=0.42, type=_SMALL),
@@ -86,7 +88,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     "text": (
         Layout("poster", "none", "poster", 0.0, type=_POSTER, flat=True),
         Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
-        Layout("stack", "none", "stack", 0.0, type=_STACK),
+        Layout("stack", "none", "stack", 0.0, type=_STACK, flat=True),
         Layout("stack-texture", "texture", "stack", 1.0, face_share=0.3, type=_STACK),
     ),
 }
@@ -132,7 +134,8 @@ DIRECTIONS: dict[str, ArtDirection] = {
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
     "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "shape"), ("dark", "desat"),
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2),
-    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper", "shape"), ("dark",),
+    # Black and white only: a colour wash turns a press photo into a parody of a metal sleeve.
+    "metal": ArtDirection(("mono",), ("fog", "paper", "shape"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True),
     "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "shape"),
                         ("wash", "depth"),

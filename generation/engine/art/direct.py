@@ -287,15 +287,19 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         else:  # fine dots knocked back under a poster's title (the title is the image)
             base = palette[0]
             canvas = _ground(palette, rng, (work, work), base)
-            lum = colour_luminance
-            ink = np.asarray(palette[2] if abs(lum(palette[2]) - lum(base)) > 0.12 else palette[3], np.float32)
+            # Tone on tone: the ground's own colour a step lighter (or darker), a texture under the title, not
+            # a second picture fighting it.
+            base = np.asarray(base, np.float32)
+            ink = base + (1.0 - base) * 0.32 if colour_luminance(base) < 0.5 else base * 0.62
             canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), prints.poster_texture(photo, box, work, base,
-                                                                                           ink, 0.38))
+                                                                                           ink, 0.9))
             placement = Placement(photo_box, None, "wash")
-    elif layout.flat and scene_override is None:
+    elif layout.flat and scene_override is None and not motifs:  # (rain, snow: asked for, they need a scene)
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
         # there is one, still takes the ground's place).
         ink = palette[0] if rng.random() < 0.5 else palette[2]
+        if colour_luminance(palette[0]) < 0.06:  # a near-black ground alone reads as an empty cover: the accent
+            ink = palette[2]
         canvas = _ground(palette, rng, (work, work), _deepened(ink, *POSTER_INK))
     else:
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)

@@ -1,0 +1,58 @@
+"""A typographic poster's device (a rule, a hairline, a label's bar) in the genre's manner, never a border; and
+line breaks that keep a name together."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generation.engine import GENRES, CoverSpec, render
+from generation.engine.art.devices import DEVICES, poster_device
+from generation.engine.pipeline import resolve_palette
+from generation.engine.sentinel.pixels import border
+from generation.engine.typeset import Line, Role, fit_role
+
+
+def _line(box):
+    """A stand-in line: only its box and cap height matter to the device."""
+    x0, y0, x1, y1 = box
+    line = Line("album", "x", "X", None, 100, 0.0, (0, y0 - 2000, x1 - x0, y1 - 2000), y1 - y0)
+    line.x, line.baseline = x0, 2000
+    return line
+
+
+@pytest.mark.parametrize("genre", sorted(GENRES))
+@pytest.mark.parametrize("low", [False, True])
+def test_every_genre_draws_its_device_and_never_a_border(genre, low):
+    palette = resolve_palette(GENRES[genre], None)
+    canvas = np.full((750, 750, 3), 40, np.uint8)
+    lines = [_line((210, 1900, 2400, 2250)), _line((210, 2300, 1800, 2700))] if low else \
+        [_line((210, 300, 2400, 650)), _line((210, 700, 1800, 1100))]
+    for seed in range(3):
+        rgb = canvas.copy()
+        poster_device(genre, palette, seed)(rgb, lines, 0.25)
+        changed = np.abs(rgb.astype(int) - canvas).max(axis=2) > 10
+        assert changed.mean() > 0.001, (genre, seed)  # a mark (a hairline is 2 px here)
+        for y0, y1, x0, x1 in ((ln.box[1], ln.box[3], ln.box[0], ln.box[2]) for ln in lines):
+            assert not changed[y0 // 4:y1 // 4, x0 // 4:x1 // 4].any()  # never under the letters
+        assert border(np.asarray(Image.fromarray(rgb).convert("L")))[0] == "pass", (genre, seed)
+    assert DEVICES[genre] in ("rule", "hairline", "bar")
+
+
+@pytest.mark.parametrize("genre", ["jazz", "classical", "hiphop", "edm"])
+def test_text_posters_carry_the_device_and_pass_the_border_check(genre):
+    for seed in range(3):
+        result = render(CoverSpec(genre=genre, artist="Layla Moore", album="Velvet Hours", variant="text", seed=seed,
+                                  size=1400, output_format="png"))
+        assert result.measurements["composition"]["layout"] in ("poster", "stack")
+        grey = np.asarray(Image.open(io.BytesIO(result.data)).convert("L"))
+        assert border(grey)[0] == "pass"
+
+
+def test_a_name_is_not_broken_between_its_words_when_a_separator_can_take_the_break():
+    typo = GENRES["classical"].fonts
+    lines = fit_role(Role("artist", "Riccardo Muti · Chicago Symphony", 0.1, 3, typo.secondary), typo, 3000, 800)
+    texts = [line.text for line in lines]
+    assert "Chicago" not in texts and "Symphony" not in texts, texts
+    assert any(text.endswith("·") for text in texts[:-1]), texts
