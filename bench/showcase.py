@@ -21,9 +21,9 @@ CELL, PAD = 360, 12
 # (photo, genre, variant, seed): one row of artist-forward covers, one of background and text-forward ones.
 PICKS = [
     ("full_body_spacesuit", "rock", "artist", 3), ("couple", "indie", "artist", 2),
-    ("full_body_spacesuit", "jazz", "artist", 2), ("animal_fur", "hiphop", "artist", 0),
-    ("animal_fur", "ambient", "background", 1), ("portrait_tight", "metal", "background", 3),
-    ("full_body_spacesuit", "edm", "text", 6), ("none", "lofi", "text", 3),
+    ("portrait_tight", "hiphop", "background", 3), ("couple", "pop", "background", 2),
+    ("group_posed", "jazz", "background", 3), ("portrait_tight", "metal", "background", 3),
+    ("full_body_spacesuit", "edm", "text", 6), ("none", "lofi", "background", 11),
 ]
 
 
