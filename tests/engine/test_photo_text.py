@@ -78,3 +78,15 @@ def test_prepare_photo_blurs_the_sign_for_every_variant():
     assert prepared.text
     assert detail(prepared.pixels, lettering) < 0.1 * detail(pixels, lettering)
     assert prepared.faces  # the person is still there, and found
+
+
+def test_an_out_of_focus_banner_behind_the_subject_is_found_by_the_finer_look(prepared_set):
+    """The ESPN banner behind the pitcher (busy_background.jpg, letters at about x 235-420, y 470-525) is soft
+    and half hidden: the first look misses it, the finer look at the background finds it."""
+    banner = (235, 470, 420, 525)
+    assert covered(prepared_set["busy_background"].text, banner) > 0.6
+    # The finer look never adds lettering on a person: the party guest's hands (lowres_480p) and the cup
+    # (no_person_object) keep what the first look found.
+    assert not prepared_set["lowres_480p"].text
+    assert len(prepared_set["no_person_object"].text) <= 1
+

@@ -91,10 +91,10 @@ def _faces(pixels: np.ndarray, model_dir: str | None, backend: str) -> tuple[lis
     return faces, "blazeface"
 
 
-def _text(pixels: np.ndarray, faces: list, model_dir: str | None, backend: str) -> list:
+def _text(pixels: np.ndarray, faces: list, model_dir: str | None, backend: str, person=None) -> list:
     from ..segmentation.text import find_text
 
-    return _optional(lambda: find_text(pixels, model_dir, faces), backend) or []
+    return _optional(lambda: find_text(pixels, model_dir, faces, person), backend) or []
 
 
 def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None = None) -> PreparedPhoto:
@@ -109,15 +109,13 @@ def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None 
     pixels = np.asarray(image.convert("RGB"))
     h, w = pixels.shape[:2]
     faces, source = _faces(pixels, model_dir, segmentation)
-    text = _text(pixels, faces, model_dir, segmentation)
-    pixels = scrub(pixels, text)
-    pixels.flags.writeable = False
     main = faces[0] if faces else None
-    alpha, coverage = None, 0.0
+    alpha, coverage, rough = None, 0.0, None
     if segmentation != "none":
         segmenter = get_segmenter(segmentation, model_dir)
         if main is None and hasattr(segmenter, "low_res"):
-            coverage = float((segmenter.low_res(pixels) > 0.5).mean())  # a cheap look before the full mask
+            rough = segmenter.low_res(pixels)
+            coverage = float((rough > 0.5).mean())  # a cheap look before the full mask
             if coverage >= PERSON_COVERAGE:
                 alpha = segmenter.mask(pixels)
         else:
@@ -126,6 +124,14 @@ def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None 
             coverage = float((alpha > 127).mean())
             if coverage < (0.02 if main is not None else PERSON_COVERAGE):
                 alpha = None
+    # The person's mask first (or the cheap look's, when no face led to a full one): the finer look for
+    # lettering searches only the background.
+    person = alpha
+    if person is None and rough is not None:
+        person = cv2.resize(((rough > 0.5) * 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    text = _text(pixels, faces, model_dir, segmentation, person)
+    pixels = scrub(pixels, text)
+    pixels.flags.writeable = False
     subject = cutout.subject_from_mask(alpha, main, pixels) if alpha is not None else None
     if alpha is not None:
         alpha.flags.writeable = False
