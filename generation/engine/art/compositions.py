@@ -88,7 +88,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
     "text": (
         Layout("poster", "none", "poster", 0.0, type=_POSTER, flat=True),
         Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
-        Layout("stack", "none", "stack", 0.0, type=_STACK, flat=True),
+        Layout("stack", "none", "stack", 0.0, type=_STACK),
         Layout("stack-texture", "texture", "stack", 1.0, face_share=0.3, type=_STACK),
     ),
 }
@@ -118,30 +118,31 @@ class ArtDirection:
     dust: float = 0.3
     vignette: float = 0.3
     band: int = 2  # the palette role of solid bands and boxes
-    dark_prints: bool = False  # every stencil printed light on black stock (metal: no pastel paper)
+    # Every stencil printed light on black stock: a pastel paper with a cameo disc is the wrong energy for the
+    # dark genres (hip-hop, electronic, rock, metal, jazz).
+    dark_prints: bool = False
 
 
 DIRECTIONS: dict[str, ArtDirection] = {
     "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "paper", "shape"),
                            ("dark", "depth"),
-                           grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2),
+                           grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2, dark_prints=True),
     "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "shape"),
                         ("wash", "dark"),
-                        grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2),
+                        grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2, dark_prints=True),
     "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "gradient", "shape"), ("depth", "wash"),
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
     "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "shape"), ("depth", "desat"),
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
-    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "shape"), ("dark", "desat"),
-                         grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2),
-    # Black and white only: a colour wash turns a press photo into a parody of a metal sleeve.
-    "metal": ArtDirection(("mono",), ("fog", "paper", "shape"), ("dark",),
+    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks"), ("dark", "desat"),
+                         grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2, dark_prints=True),
+    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True),
     "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "shape"),
                         ("wash", "depth"),
                         grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
     "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "shape"), ("dark", "depth"),
-                         grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2),
+                         grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2, dark_prints=True),
     "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient", "shape"), ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
     "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "shape"), ("wash", "depth"),
@@ -243,8 +244,6 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     rest = seed // len(usable) + salt
     treatments = [t for t in art.treatments if t in GRIT_TREATMENTS] or list(GRIT_TREATMENTS) if layout.grit \
         else art.treatments
-    if layout.photo == "band":  # a tinted photo over a tinted slab is colour twice: the photo in black and white
-        treatments = ["mono"]
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
     if layout.photo != "none":

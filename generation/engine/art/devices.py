@@ -1,10 +1,10 @@
 """A typographic poster's device: the one graphic mark a designer sets with the title, in the genre's manner.
 
-A rule over the block, heavy (hip-hop, rock, metal, lo-fi) or hairline (classical, r&b, indie, ambient), or a
-solid bar from one trim edge along the edge away from the type (jazz, pop, electronic: the label's band). Each
-is laid under the letters before their colour is chosen (the typesetter's backdrop hook), in the palette colour
-that stands furthest from the ground, and never comes nearer the letters than the leading does. None runs the
-whole width along an edge: that would read as a border, which stores refuse (the Sentinel's border check).
+A rule over the block, heavy (hip-hop, rock, metal, lo-fi, pop, electronic) or a hairline (classical, r&b,
+indie, ambient, jazz). It is laid under the letters before their colour is chosen (the typesetter's backdrop
+hook), in the palette colour that stands furthest from the ground, never nearer the letters than the leading,
+and never across the sheet along an edge: that would read as a border, which stores refuse (the Sentinel's
+border check).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 
 from .raster import colour_luminance
 
-DEVICES = {"hiphop": "rule", "rock": "rule", "metal": "rule", "lofi": "rule", "classical": "hairline",
-           "rnb": "hairline", "indie": "hairline", "ambient": "hairline", "jazz": "bar", "pop": "bar", "edm": "bar"}
+DEVICES = {"hiphop": "rule", "rock": "rule", "metal": "rule", "lofi": "rule", "pop": "rule", "edm": "rule",
+           "classical": "hairline", "rnb": "hairline", "indie": "hairline", "ambient": "hairline", "jazz": "hairline"}
 
 
 def _ink(rgb: np.ndarray, palette) -> tuple[int, int, int]:
@@ -40,22 +40,17 @@ def poster_device(genre: str, palette, seed: int) -> callable:
         y0 = min(line.box[1] for line in lines)
         y1 = max(line.box[3] for line in lines)
         cap = max(line.cap_px for line in lines)
-        if kind in ("rule", "hairline"):  # the width of the block, over it (under it when the block is high)
-            weight = max(3.0, cap * (0.09 if kind == "rule" else 0.03))
-            gap = cap * 0.55
-            top = y0 - gap - weight if y0 - gap - weight > side * 0.04 else y1 + gap
-            if top + weight < side * 0.96:  # a block that fills the sheet has no room for it: none
-                # At most 42% of the width: a rule across the sheet near its edge reads (and measures) as a border.
-                length = min((x1 - x0) * (0.35 if kind == "rule" and seed % 2 else 1.0), side * 0.42)
-                if (x0 + x1) / 2 > side * 0.42 and x0 > side * 0.2:  # a centred block: the rule centred on it
-                    x0 = (x0 + x1 - length) / 2
-                _fill(rgb, (x0, top, x0 + length, top + weight), scale, colour)
-        else:  # the label's band: from one trim edge, at the edge away from the block, never the whole width
-            height = side * 0.05
-            top = side - height if (y0 + y1) / 2 < side / 2 else 0.0
-            length = side * (0.58 if seed % 2 else 0.72)
-            _fill(rgb, (0.0, top, length, top + height) if seed % 3 else (side - length, top, side, top + height),
-                  scale, colour)
+        # The width of the block (a short bar for a heavy rule, by the seed), over it, or under it when the
+        # block is high; never more than 42% of the sheet: a rule across it near an edge reads as a border.
+        weight = max(3.0, cap * (0.09 if kind == "rule" else 0.03))
+        gap = cap * 0.55
+        top = y0 - gap - weight if y0 - gap - weight > side * 0.04 else y1 + gap
+        if top + weight >= side * 0.96:  # a block that fills the sheet has no room for it: none
+            return
+        length = min((x1 - x0) * (0.35 if kind == "rule" and seed % 2 else 1.0), side * 0.42)
+        if (x0 + x1) / 2 > side * 0.42 and x0 > side * 0.2:  # a centred block: the rule centred on it
+            x0 = (x0 + x1 - length) / 2
+        _fill(rgb, (x0, top, x0 + length, top + weight), scale, colour)
 
     return draw
 
