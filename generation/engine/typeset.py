@@ -178,7 +178,7 @@ def face_for(text: str, font: FontRef, typo: Typography) -> FontRef:
 SEPARATORS = frozenset("·•|/–—-&+:,×~*")
 # A break reads best after a separator or a colon, or before an opening bracket: "Title (feat. X)".
 _GOOD_BREAK = 0.85
-_NAME_BREAK = 1.5  # a break between two capitalised words of mixed-case text splits a name
+_NAME_BREAK = 1.3  # a break between two capitalised words of mixed-case text splits a name
 
 
 def _splits(text: str, count: int) -> list[list[str]]:
@@ -278,9 +278,9 @@ def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float =
         names = role.name in ("artist", "feature")
         parts = min(options, key=lambda p: widest(p) * break_quality(p, names))
         size = _largest_fitting(role, parts, typo, width, ceiling)
-        # More lines must buy a larger size, and a worse break (inside a name) a much larger one.
-        cost = break_quality(parts, names) / break_quality(best[1], names) if best else 1.0
-        if best is None or size > best[0] * 1.15 * max(cost, 1.0):
+        # More lines must buy a larger size. (A name broken between its words is only a last resort among the
+        # breaks of one line count: the size it buys is what keeps a narrow column legible at 56 px.)
+        if best is None or size > best[0] * 1.15:
             best = (size, parts)
         if size >= 0.85 * ceiling:
             break

@@ -11,7 +11,7 @@ from generation.engine import GENRES, CoverSpec, render
 from generation.engine.art.devices import DEVICES, poster_device
 from generation.engine.pipeline import resolve_palette
 from generation.engine.sentinel.pixels import border
-from generation.engine.typeset import Line, Role, fit_role
+from generation.engine.typeset import Line, Role, break_quality, fit_role
 
 
 def _line(box):
@@ -50,9 +50,13 @@ def test_text_posters_carry_the_device_and_pass_the_border_check(genre):
         assert border(grey)[0] == "pass"
 
 
-def test_a_name_is_not_broken_between_its_words_when_a_separator_can_take_the_break():
+def test_a_name_is_broken_after_its_separator_before_it_is_broken_between_its_words():
     typo = GENRES["classical"].fonts
-    lines = fit_role(Role("artist", "Riccardo Muti · Chicago Symphony", 0.1, 3, typo.secondary), typo, 3000, 800)
-    texts = [line.text for line in lines]
-    assert "Chicago" not in texts and "Symphony" not in texts, texts
-    assert any(text.endswith("·") for text in texts[:-1]), texts
+    lines = fit_role(Role("artist", "Riccardo Muti · Chicago Symphony", 0.1, 2, typo.secondary), typo, 3000, 1400)
+    assert [line.text for line in lines] == ["Riccardo Muti ·", "Chicago Symphony"]
+    # Among breaks of one line count, one between two capitalised words of a name costs more than any other;
+    # a title's words ("Velvet / Hours") and all-caps text are free to stack.
+    assert break_quality(["Riccardo Muti · Chicago", "Symphony"], True) > \
+        break_quality(["Riccardo Muti · Chicago", "Symphony"], False) == 1.0
+    assert break_quality(["STILL", "STANDING"], True) == 1.0
+    assert break_quality(["Riccardo Muti ·", "Chicago Symphony"], True) < 1.0
