@@ -383,7 +383,8 @@ def layout(c: Canvas) -> None:
             ground = ((reversed_inks if dark else stencil_inks)(c.palette)[0], 0.94)
         if c.art.layout.text == "stamp":
             art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
-        elif c.art.layout.text in ("poster", "stack"):  # a typographic poster: the genre's device with the type
+        elif c.art.layout.text in ("poster", "stack") and c.art.layout.flat:
+            # A printed poster: the genre's device with the type (over a photo it would cross a face).
             art["backdrop"] = poster_device(c.spec.genre, c.palette, c.art.variation)
     text, details = typeset_text(c.rgb, c.spec, c.preset, c.palette, c.placement, c.side, ground, **art)
     c.text = text

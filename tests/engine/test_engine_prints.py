@@ -171,3 +171,16 @@ def test_the_band_is_a_neutral_slab_under_a_gritty_photo_below_or_over_it(photo_
         assert ground.std(axis=(0, 1)).max() < 12  # one flat colour
         assert np.median(ground.mean(axis=2)) < 90  # hip-hop's dark palette: a near-black or deep slab
     assert places == {"top", "bottom"}, places
+
+
+@pytest.mark.parametrize("genre", ["metal", "rock"])
+def test_a_genre_without_a_bold_form_prints_the_face_rather_than_set_an_empty_texture(genre, photo_set,
+                                                                                        prepared_set):
+    def layouts(name):
+        return {render(CoverSpec(genre=genre, artist="IRONVEIL", album="Ashes", variant="background", seed=seed,
+                                 size=1400, photo=photo_set[name]), prepared_set[name])
+                .measurements["composition"]["layout"] for seed in range(5)}
+
+    with_face = layouts("couple")
+    assert "atmosphere" not in with_face and with_face <= STENCILS | {"figure"}, with_face
+    assert "atmosphere" in layouts("no_person_landscape")  # nothing to print: the scene alone

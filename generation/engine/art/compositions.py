@@ -233,6 +233,11 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     art = direction(genre)
     layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
     usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size, faces)]
+    if variant == "background" and not set(art.scenes) & set(FORM_SCENES) and \
+            any(lay.on_scene for lay in usable):
+        # A genre with no bold form (rock, metal) has nothing to set alone but a dark texture: with a face to
+        # print, the print is the cover.
+        usable = [lay for lay in usable if not lay.form]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can

@@ -287,12 +287,10 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         else:  # fine dots knocked back under a poster's title (the title is the image)
             base = palette[0]
             canvas = _ground(palette, rng, (work, work), base)
-            # Tone on tone: the ground's own colour a step lighter (or darker), a texture under the title, not
-            # a second picture fighting it.
-            base = np.asarray(base, np.float32)
-            ink = base + (1.0 - base) * 0.32 if colour_luminance(base) < 0.5 else base * 0.62
+            lum = colour_luminance
+            ink = np.asarray(palette[2] if abs(lum(palette[2]) - lum(base)) > 0.12 else palette[3], np.float32)
             canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), prints.poster_texture(photo, box, work, base,
-                                                                                           ink, 0.9))
+                                                                                           ink, 0.38))
             placement = Placement(photo_box, None, "wash")
     elif layout.flat and scene_override is None and not motifs:  # (rain, snow: asked for, they need a scene)
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
