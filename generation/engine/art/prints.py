@@ -95,7 +95,8 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     grey = (np.clip(luminance(region), 0.0, 1.0) * 255).astype(np.uint8)
     grey = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(6, 6)).apply(grey).astype(np.float32) / 255.0
     grey = blur(grey, work * 0.0015)  # a stencil has no pores: small detail would print as noise
-    lo, hi = np.percentile(grey[weight > 0.5] if (weight > 0.5).any() else grey, (12, 88))
+    sample, inner = grey[::4, ::4], weight[::4, ::4] > 0.5
+    lo, hi = np.percentile(sample[inner] if inner.any() else sample, (12, 88))
     tone = np.clip((grey - lo) / max(hi - lo, 0.05), 0.0, 1.0)
     if reverse:
         tone = 1.0 - tone
@@ -114,10 +115,12 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
         r = min(max(face[3] - face[1], face[2] - face[0]) * float(rng.uniform(1.45, 1.8)), work * 0.42)
     else:
         cx, cy, r = work * 0.5, work * 0.4, work * 0.3
-    yy, xx = np.ogrid[0:work, 0:work]
-    disc = np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)) / 1.5 + 0.5, 0.0, 1.0).astype(np.float32)
     shift = max(1, work // 300)  # the two screens never quite register
-    canvas = mix(canvas, np.broadcast_to(halo, canvas.shape), np.roll(disc, (shift, shift), axis=(0, 1)) * 0.96)
+    yy = np.arange(work, dtype=np.float32)[:, None] - np.float32(cy + shift)
+    xx = np.arange(work, dtype=np.float32)[None, :] - np.float32(cx + shift)
+    disc = np.sqrt(xx * xx + yy * yy)
+    disc = np.minimum(np.maximum((np.float32(r) - disc) / np.float32(1.5) + np.float32(0.5), 0.0), 1.0)
+    canvas = mix(canvas, np.broadcast_to(halo, canvas.shape), disc * np.float32(0.96))
     load = 0.92 + tooth * 0.1
     canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), np.clip(cover * load, 0.0, 1.0))
     return np.clip(canvas + tooth[..., None] * 0.035, 0.0, 1.0)

@@ -7,6 +7,8 @@ noise, light and ink, so two seeds give two pictures, not one picture moved.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -158,17 +160,33 @@ def gradient(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     return np.clip(image + texture[..., None] * 0.06, 0.0, 1.0)
 
 
+@lru_cache(maxsize=4)
+def _dot_distance(h: int, w: int, cell: float, angle: float) -> np.ndarray:
+    """Each pixel's distance to the nearest dot centre of the screen, in cells (0 at a centre, ~0.7 at a corner):
+    the same for every cover of one working size, so it is made once (read-only)."""
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    xx = np.arange(w, dtype=np.float32)[None, :]
+    a = np.deg2rad(angle)
+    u = (xx * np.float32(np.cos(a)) + yy * np.float32(np.sin(a))) / np.float32(cell)
+    v = (-xx * np.float32(np.sin(a)) + yy * np.float32(np.cos(a))) / np.float32(cell)
+    u -= np.round(u)
+    v -= np.round(v)
+    d = np.sqrt(u * u + v * v)
+    d.flags.writeable = False
+    return d
+
+
 def dot_screen(tone: np.ndarray, cell: float, angle: float) -> np.ndarray:
     """A halftone screen: ink coverage 0..1 of round dots on a grid `cell` px apart at `angle` degrees, each
     dot's area following `tone` (0..1), with antialiased edges."""
     h, w = tone.shape
-    yy = np.arange(h, dtype=np.float32)[:, None]
-    xx = np.arange(w, dtype=np.float32)[None, :]
-    a = np.deg2rad(angle)
-    u = (xx * np.cos(a) + yy * np.sin(a)) / cell
-    v = (-xx * np.sin(a) + yy * np.cos(a)) / cell
-    d = np.sqrt((u - np.round(u)) ** 2 + (v - np.round(v)) ** 2)  # 0 at a dot's centre, ~0.7 at the corner
-    return np.clip((np.sqrt(np.clip(tone, 0.0, 1.0)) * 0.62 - d) * cell * 0.9 + 0.5, 0.0, 1.0)
+    d = _dot_distance(h, w, float(cell), float(angle))
+    k = np.float32(cell * 0.9)
+    out = np.sqrt(np.clip(tone, 0.0, 1.0, dtype=np.float32)) * np.float32(0.62)
+    out -= d
+    out *= k
+    out += np.float32(0.5)
+    return np.minimum(np.maximum(out, 0.0, out=out), 1.0, out=out)
 
 
 FORM_BOTTOM = 0.54  # the forms keep above this share of the height: below it is the type's
