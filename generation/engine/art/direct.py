@@ -290,7 +290,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             lum = colour_luminance
             ink = np.asarray(palette[2] if abs(lum(palette[2]) - lum(base)) > 0.12 else palette[3], np.float32)
             canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), prints.poster_texture(photo, box, work, base,
-                                                                                           ink, 0.38))
+                                                                                           0.38))
             placement = Placement(photo_box, None, "wash")
     elif layout.flat and scene_override is None and not motifs:  # (rain, snow: asked for, they need a scene)
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when

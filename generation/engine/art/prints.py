@@ -126,8 +126,9 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     return np.clip(canvas + tooth[..., None] * 0.035, 0.0, 1.0)
 
 
-def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, ink, strength: float) -> np.ndarray:
-    """The crop printed as fine halftone dots of `ink` on `base`, knocked back under a poster's title."""
+def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, strength: float) -> np.ndarray:
+    """The ink coverage of the crop printed as fine halftone dots on `base` (the lights on a dark ground, the
+    shadows on a light one), knocked back to `strength` under a poster's title."""
     x0, y0, x1, y1 = box
     region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
     tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
