@@ -18,7 +18,7 @@ from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
 from .art.matte import refine as refine_matte
 from .art.prepare import PreparedPhoto, prepare_photo
-from .art.prints import draw_halo, printed_stock, reversed_inks
+from .art.prints import draw_halo, printed_stock
 from .art.prints import inks as stencil_inks
 from .export import cover_filename, encode
 from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_window
@@ -183,7 +183,7 @@ def figure(c: Canvas, override: np.ndarray | None) -> None:
     if override is not None:
         scene = np.ascontiguousarray(cv2.resize(override, (n, n), interpolation=cv2.INTER_AREA), np.float32)
     else:  # printed stock (a halo goes behind the head once the figure is placed): a stage, not render clouds
-        scene = printed_stock(c.palette, c.rng("scene"), n, c.art.direction.dark_prints)
+        scene = printed_stock(c.palette, c.rng("scene"), n, c.art.dark_print)
     if c.motifs:
         _motif_layer(c)(scene)
     c.scene = cv2.addWeighted(scene, 255.0, _dither_plate(n), 1.0, 0.0, dtype=cv2.CV_8U)
@@ -293,7 +293,7 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     if subject.face is not None and c.spec.background_backend != "diffusion":
         fx0, fy0, fx1, fy1 = subject.face
         draw_halo(c.rgb, ((fx0 + fx1) / 2 * scale + ox) * shrink, ((fy0 + fy1) / 2 * scale + oy) * shrink,
-                  max(fx1 - fx0, fy1 - fy0) * scale * shrink * 2.0, c.palette, c.art.direction.dark_prints)
+                  max(fx1 - fx0, fy1 - fy0) * scale * shrink * 2.0, c.palette, c.art.dark_print)
     scene_mean = _mean_colour(c.scene)
     light = _light_colour(c.palette)
     tone = cutout.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,
@@ -379,8 +379,7 @@ def layout(c: Canvas) -> None:
         if c.art.layout.photo == "full" and c.art.layout.text in ("bottom", "top", "corner"):
             ground = (c.palette[0], TYPE_BED)  # type on the photo sits on a fade into the ground colour
         elif c.art.layout.on_scene:  # a stencil's print dies into the paper under the type
-            dark = c.art.layout.reverse or c.art.direction.dark_prints
-            ground = ((reversed_inks if dark else stencil_inks)(c.palette)[0], 0.94)
+            ground = (stencil_inks(c.palette, c.art.dark_print)[0], 0.94)
         if c.art.layout.text == "stamp":
             art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
         elif c.art.layout.text in ("poster", "stack") and c.art.layout.flat:

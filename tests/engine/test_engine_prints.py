@@ -52,7 +52,7 @@ def test_the_stencil_prints_the_face_in_one_ink_on_a_flat_ground(genre, reverse,
     comp = Composition(layout, art.treatments[0], art.scenes[0], art.background[0], art)
     pic = picture(prepared_set["portrait_headshoulders"], comp, palette, np.random.default_rng(3), 3000)
     rgb = pic.rgb.astype(np.float32) / 255.0
-    ground, _halo, ink = (prints.reversed_inks if reverse else prints.inks)(palette)
+    ground, _halo, ink = prints.inks(palette, reverse)
     x0, y0, x1, y1 = (round(v * pic.rgb.shape[0] / 3000) for v in pic.placement.face)
     face = rgb[y0:y1, x0:x1].reshape(-1, 3)
     near_ink = np.abs(face - ink).max(axis=1) < 0.12

@@ -173,6 +173,11 @@ class Composition:
     variation: int = 0  # a digit of the seed: where the faces sit across a crop, where a poster's block goes
 
     @property
+    def dark_print(self) -> bool:
+        """Whether a stencil of this composition prints light ink on black stock (the layout's or the genre's)."""
+        return self.layout.reverse or self.direction.dark_prints
+
+    @property
     def face_x(self) -> float:
         """Where the faces sit across a full-bleed crop: centred, or on a third."""
         return FACE_X[self.variation % len(FACE_X)]

@@ -282,7 +282,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         photo_box = (0, 0, side, side)
         if layout.on_scene:  # the person screen-printed as a stencil on a flat ground, a halo behind the head
             canvas = prints.stencil(photo, crop.box, work, palette, rng, face and tuple(v / f for v in face),
-                                    reverse=layout.reverse or direction.dark_prints)
+                                    reverse=comp.dark_print)
             placement = Placement(photo_box, face, "print")
         else:  # fine dots knocked back under a poster's title (the title is the image)
             base = palette[0]

@@ -17,9 +17,12 @@ from .raster import as_float, blur, colour_luminance, fbm, luminance, mix, resiz
 from .textures import dot_screen
 
 
-def inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def inks(palette, dark: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ground, halo, ink): the darkest of the palette prints the person; the ground and the halo are the two
-    colours furthest from it in value, so the face stands out of them at 56 px."""
+    colours furthest from it in value, so the face stands out of them at 56 px; `dark`: the inks of a print
+    light on black stock instead."""
+    if dark:
+        return _reversed_inks(palette)
     colours = [np.asarray(palette[i], np.float32) for i in range(min(5, len(palette)))]
     ink = min(colours, key=colour_luminance)
     ink = np.clip(ink * (0.09 / max(colour_luminance(ink), 0.09)), 0.0, 1.0)  # printed deep: near black
@@ -31,7 +34,7 @@ def inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ground, halo, ink
 
 
-def reversed_inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _reversed_inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ground, halo, ink) of a stencil printed light on black stock: the lights of the face in the palette's
     lightest colour, a halo of its most saturated one."""
     colours = [np.asarray(palette[i], np.float32) for i in range(min(5, len(palette)))]
@@ -90,7 +93,7 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     instead of its shadows in a deep one."""
     region, mask, inside = _region(photo, box, work)
     weight = treatments.subject_weight(mask, (work, work), face, feather=0.004) * inside
-    ground, halo, ink = reversed_inks(palette) if reverse else inks(palette)
+    ground, halo, ink = inks(palette, reverse)
     # Local contrast first (a flat-lit face would print as one blob), then three levels: ink, dots, paper.
     grey = (np.clip(luminance(region), 0.0, 1.0) * 255).astype(np.uint8)
     grey = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(6, 6)).apply(grey).astype(np.float32) / 255.0
@@ -140,14 +143,14 @@ def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, stren
 
 def printed_stock(palette, rng, n: int, dark: bool = False) -> np.ndarray:
     """The stencil's flat ground with paper tooth, float RGB n x n: the stage a gated cut-out stands on."""
-    ground = (reversed_inks if dark else inks)(palette)[0]
+    ground = inks(palette, dark)[0]
     tooth = fbm(rng, (n, n), octaves=4, base=max(8, n // 6)) - 0.5
     return np.clip(np.broadcast_to(ground, (n, n, 3)) + tooth[..., None] * 0.035, 0.0, 1.0).astype(np.float32)
 
 
 def draw_halo(rgb: np.ndarray, cx: float, cy: float, r: float, palette, dark: bool = False) -> None:
     """The stencil's halo (a disc of its second ink) behind a head at (cx, cy), on a uint8 canvas, in place."""
-    halo = np.clip(np.asarray((reversed_inks if dark else inks)(palette)[1], np.float32) * 255.0 + 0.5, 0, 255)
+    halo = np.clip(np.asarray(inks(palette, dark)[1], np.float32) * 255.0 + 0.5, 0, 255)
     r = min(r, rgb.shape[0] * 0.42)
     cv2.circle(rgb, (round(cx * 16), round(cy * 16)), round(r * 16), tuple(int(v) for v in halo), -1, cv2.LINE_AA,
                shift=4)
