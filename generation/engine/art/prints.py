@@ -13,7 +13,7 @@ import numpy as np
 
 from . import treatments
 from .crop import Crop, face_crop, protected
-from .raster import as_float, blur, colour_luminance, fbm, luminance, mix, resize
+from .raster import as_float, blur, colour_luminance, fbm, luminance, resize
 from .textures import dot_screen
 
 
@@ -92,27 +92,43 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     stencil on a flat ground, at work x work; `reverse` prints the face's lights in a light ink on black stock
     instead of its shadows in a deep one."""
     region, mask, inside = _region(photo, box, work)
-    weight = treatments.subject_weight(mask, (work, work), face, feather=0.004) * inside
+    weight = treatments.subject_weight(mask, (work, work), face, feather=0.004)
+    weight *= inside
+    del mask, inside
     ground, halo, ink = inks(palette, reverse)
     # Local contrast first (a flat-lit face would print as one blob), then three levels: ink, dots, paper.
     grey = (np.clip(luminance(region), 0.0, 1.0) * 255).astype(np.uint8)
+    del region
     grey = cv2.createCLAHE(clipLimit=2.5, tileGridSize=(6, 6)).apply(grey).astype(np.float32) / 255.0
     grey = blur(grey, work * 0.0015)  # a stencil has no pores: small detail would print as noise
     sample, inner = grey[::4, ::4], weight[::4, ::4] > 0.5
-    lo, hi = np.percentile(sample[inner] if inner.any() else sample, (12, 88))
-    tone = np.clip((grey - lo) / max(hi - lo, 0.05), 0.0, 1.0)
+    lo, hi = (float(v) for v in np.percentile(sample[inner] if inner.any() else sample, (12, 88)))
+    tone = grey
+    tone -= np.float32(lo)
+    tone *= np.float32(1.0 / max(hi - lo, 0.05))
+    np.clip(tone, 0.0, 1.0, out=tone)
     if reverse:
-        tone = 1.0 - tone
-    shadow = np.clip((0.36 - tone) / 0.03 + 0.5, 0.0, 1.0)  # solid ink
-    mid = np.clip((0.66 - tone) / 0.03 + 0.5, 0.0, 1.0) - shadow  # the middle level: a coarse dot screen
+        np.subtract(np.float32(1.0), tone, out=tone)
+    shadow = _step(tone, 0.36)  # solid ink
+    mid = _step(tone, 0.66)  # the middle level: a coarse dot screen
+    mid -= shadow
+    del tone, grey
     cell = max(5.0, work / 120)
-    dots = dot_screen(np.full_like(tone, 0.42), cell, 45.0)
+    mid *= dot_screen(np.full((work, work), 0.42, np.float32), cell, 45.0)
+    shadow += mid
+    del mid
     # The print's edge: full strength inside the person, breaking into dots where the mask is unsure.
-    edge = dot_screen(np.clip(weight * 1.6 - 0.3, 0.0, 1.0), cell, 45.0)
-    cover = np.clip((shadow + mid * dots) * edge, 0.0, 1.0)
-    tooth = fbm(rng, (work, work), octaves=4, base=max(8, work // 6)) - 0.5
-    canvas = np.broadcast_to(ground, (work, work, 3)).copy()
-    # The halo: a disc of the second ink behind the head, as screen printers frame a portrait.
+    weight *= np.float32(1.6)
+    weight -= np.float32(0.3)
+    shadow *= dot_screen(np.clip(weight, 0.0, 1.0, out=weight), cell, 45.0)
+    del weight
+    tooth = fbm(rng, (work, work), octaves=4, base=max(8, work // 6))
+    tooth -= np.float32(0.5)
+    # Ink laid unevenly: the coverage of the ink, then of the halo (a disc of the second ink behind the head,
+    # as screen printers frame a portrait).
+    cover = shadow
+    cover *= tooth * np.float32(0.1) + np.float32(0.92)
+    np.clip(cover, 0.0, 1.0, out=cover)
     if face is not None:
         cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
         r = min(max(face[3] - face[1], face[2] - face[0]) * float(rng.uniform(1.45, 1.8)), work * 0.42)
@@ -122,11 +138,29 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     yy = np.arange(work, dtype=np.float32)[:, None] - np.float32(cy + shift)
     xx = np.arange(work, dtype=np.float32)[None, :] - np.float32(cx + shift)
     disc = np.sqrt(xx * xx + yy * yy)
-    disc = np.minimum(np.maximum((np.float32(r) - disc) / np.float32(1.5) + np.float32(0.5), 0.0), 1.0)
-    canvas = mix(canvas, np.broadcast_to(halo, canvas.shape), disc * np.float32(0.96))
-    load = 0.92 + tooth * 0.1
-    canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), np.clip(cover * load, 0.0, 1.0))
-    return np.clip(canvas + tooth[..., None] * 0.035, 0.0, 1.0)
+    np.subtract(np.float32(r), disc, out=disc)
+    disc *= np.float32(0.96 / 1.5)
+    disc += np.float32(0.96 * 0.5)
+    np.clip(disc, 0.0, 0.96, out=disc)
+    tooth *= np.float32(0.035)
+    canvas = np.empty((work, work, 3), np.float32)
+    plane = np.empty((work, work), np.float32)
+    for channel in range(3):  # one channel at a time: ground, halo over it, ink over both, the paper's tooth
+        g, h, i = (np.float32(c[channel]) for c in (ground, halo, ink))
+        np.multiply(disc, h - g, out=plane)
+        plane += g
+        # plane + (ink - plane) * cover  ==  plane * (1 - cover) + ink * cover
+        np.multiply(plane, np.float32(1.0) - cover, out=plane)
+        plane += cover * i
+        plane += tooth
+        canvas[..., channel] = np.clip(plane, 0.0, 1.0, out=plane)
+    return canvas
+
+
+def _step(tone: np.ndarray, at: float) -> np.ndarray:
+    """1 where `tone` is under `at`, 0 above it, with a narrow soft edge (a level of the stencil)."""
+    out = np.float32(at / 0.03 + 0.5) - tone * np.float32(1 / 0.03)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, strength: float) -> np.ndarray:

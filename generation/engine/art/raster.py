@@ -48,16 +48,46 @@ def blur(image: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def mix(base: np.ndarray, top: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
-    """base * (1 - alpha) + top * alpha; a one-channel alpha applies to every channel (OpenCV, no temporaries
-    of NumPy's broadcasting)."""
-    base = np.ascontiguousarray(base, np.float32)
-    top = np.ascontiguousarray(np.broadcast_to(np.asarray(top, np.float32), base.shape))
-    if not isinstance(alpha, np.ndarray):
-        return cv2.addWeighted(base, 1.0 - float(alpha), top, float(alpha), 0.0)
-    alpha = np.ascontiguousarray(alpha, np.float32)
-    if alpha.ndim == 2 and base.ndim == 3:
-        alpha = cv2.merge([alpha] * base.shape[2])
-    return cv2.add(base, cv2.multiply(cv2.subtract(top, base), alpha))
+    """base * (1 - alpha) + top * alpha; a one-channel alpha applies to every channel. `top` may be one colour
+    (or a broadcast of one): then no plane of it is ever made. A one-channel alpha over three channels is
+    blended a plane at a time, so the temporaries stay one plane big."""
+    base = np.asarray(base, np.float32)
+    top = np.asarray(top, np.float32)
+    colour = _colour_of(top, base.shape)
+    if not isinstance(alpha, np.ndarray) or alpha.ndim == 0:
+        a = np.float32(alpha)
+        if colour is not None:
+            out = base * (np.float32(1.0) - a)
+            out += colour * a
+            return out
+        return cv2.addWeighted(np.ascontiguousarray(base), 1.0 - float(a),
+                               np.ascontiguousarray(np.broadcast_to(top, base.shape)), float(a), 0.0)
+    alpha = np.asarray(alpha, np.float32)
+    if base.ndim == 3 and alpha.ndim == 2:
+        out = np.empty(base.shape, np.float32)
+        plane = np.empty(alpha.shape, np.float32)
+        for channel in range(base.shape[2]):
+            b = base[..., channel]
+            t = colour[channel] if colour is not None else top[..., channel]
+            np.subtract(t, b, out=plane)
+            plane *= alpha
+            plane += b
+            out[..., channel] = plane
+        return out
+    base = np.ascontiguousarray(base)
+    top = np.ascontiguousarray(np.broadcast_to(top, base.shape))
+    return cv2.add(base, cv2.multiply(cv2.subtract(top, base), np.ascontiguousarray(alpha)))
+
+
+def _colour_of(top: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """The one colour `top` is, when it is one (a colour, or a broadcast of one with zero strides)."""
+    if len(shape) != 3:
+        return None
+    if top.ndim == 1 and top.shape[0] == shape[2]:
+        return top
+    if top.ndim == 3 and top.strides[0] == 0 and top.strides[1] == 0:
+        return np.ascontiguousarray(top[0, 0])
+    return None
 
 
 def screen(base: np.ndarray, top: np.ndarray) -> np.ndarray:

@@ -197,8 +197,11 @@ def dust(rgb: np.ndarray, rng, strength: float) -> np.ndarray:
         points = np.cumsum(rng.normal(0, w * 0.004, (12, 2)), axis=0) + (x, y)
         cv2.polylines(marks, [points.astype(np.int32)], False, float(rng.uniform(0.3, 0.7)), 1, cv2.LINE_AA)
     dark = float(cv2.mean(rgb)[0]) < 0.45
-    marks = cv2.merge([marks * (0.6 if dark else -0.45)] * 3)
-    return np.clip(cv2.add(np.ascontiguousarray(rgb, np.float32), marks), 0.0, 1.0)
+    marks *= np.float32(0.6 if dark else -0.45)
+    out = np.array(rgb, np.float32)  # a copy: the caller's picture may be shared
+    for channel in range(out.shape[2]):
+        out[..., channel] += marks
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def vignette(rgb: np.ndarray, strength: float) -> np.ndarray:
