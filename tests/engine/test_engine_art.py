@@ -289,7 +289,22 @@ def test_no_disc_of_light_or_bold_form_is_laid_over_a_photo(photo_set, prepared_
                                 prepared_set["couple"])
                 composition = result.measurements["composition"]
                 if composition["photo"] not in ("none", "cutout"):
-                    assert composition["scene"] not in ("bokeh", "shape"), composition
+                    assert composition["scene"] not in ("bokeh", "shape", "worn"), composition
     alone = [render(spec(genre="jazz", variant="background", seed=seed, size=1400)).measurements["composition"]
              for seed in range(8)]
     assert {c["scene"] for c in alone if c["layout"] == "atmosphere"} == {"shape"}
+
+
+
+@pytest.mark.parametrize("genre", ["hiphop", "rock", "metal", "pop", "jazz", "ambient"])
+def test_type_led_covers_without_a_photo_never_stand_on_a_soft_field(genre):
+    """Without a photo the artist- and text-forward covers are type on a form, a crisp field, light stock or a
+    flat ink: fog, leaks, bokeh and colour meshes under a wall of type read as a picture out of focus."""
+    seen = set()
+    for variant in ("artist", "text"):
+        for seed in range(8):
+            composition = choose(genre, variant, seed, None, 3000)
+            seen.add(composition.layout.name)
+            if not composition.layout.flat:
+                assert composition.scene not in ("bokeh", "fog", "leaks", "gradient", "paper"), composition
+    assert {"scene-top", "scene-stack", "stack"} <= seen

@@ -134,9 +134,9 @@ DIRECTIONS: dict[str, ArtDirection] = {
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
     "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "shape"), ("depth", "desat"),
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
-    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks"), ("dark", "desat"),
+    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "worn"), ("dark", "desat"),
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2, dark_prints=True),
-    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper"), ("dark",),
+    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper", "worn"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True),
     "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "shape"),
                         ("wash", "depth"),
@@ -154,8 +154,11 @@ DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
 # Never over a photo: discs of light or a bold form on a face read as a mistake, glowing trails as scribbles.
-PHOTO_UNSAFE_SCENES = ("bokeh", "shape", "flow")
-FORM_SCENES = ("shape",)  # a bold form in the upper middle: only alone, under type set low on the cover
+PHOTO_UNSAFE_SCENES = ("bokeh", "shape", "flow", "worn")
+FORM_SCENES = ("shape", "worn")  # a bold form in the upper middle: only alone, under type set low on the cover
+# Under a wall of type or a title set high, a soft atmosphere (fog, leaks, bokeh, a colour mesh) reads as a
+# picture out of focus: these crisp fields hold their own there.
+TYPE_SCENES = ("flow", "interference")
 LOW_TYPE = ("bottom", "band", "corner")
 
 
@@ -238,11 +241,6 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     art = direction(genre)
     layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
     usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size, faces)]
-    if variant == "background" and not set(art.scenes) & set(FORM_SCENES) and \
-            any(lay.on_scene for lay in usable):
-        # A genre with no bold form (rock, metal) has nothing to set alone but a dark texture: with a face to
-        # print, the print is the cover.
-        usable = [lay for lay in usable if not lay.form]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
@@ -256,13 +254,18 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
         else art.treatments
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
+    crisp = [sc for sc in scenes if sc in TYPE_SCENES]
     if layout.photo != "none":
         # Soft colour fields suit every palette when nothing is left.
         scenes = [sc for sc in scenes if sc not in PHOTO_UNSAFE_SCENES] or ["gradient"]
+    elif layout.text == "top":  # the genre's form rising from the bottom edge, under the title
+        scenes = [f"{sc}-low" for sc in scenes if sc in FORM_SCENES] or crisp or scenes
+    elif layout.text == "stack":  # a wall of type: a crisp field, or a sheet of light stock
+        scenes = crisp or ["light-paper"]
     elif layout.text not in LOW_TYPE:  # one bold form and a block of type would fight for the same middle
         scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes
-    elif layout.form:
-        scenes = [sc for sc in scenes if sc in FORM_SCENES] or scenes
+    elif layout.form:  # every genre has one (a soft texture alone reads as an empty cover)
+        scenes = [sc for sc in scenes if sc in FORM_SCENES]
     scene = scenes[(rest // 7 + seed) % len(scenes)]
     background = art.background[(rest // 3) % len(art.background)]
     return Composition(layout, treatment, scene, background, art, (rest // 11 + seed) % len(FACE_X))
