@@ -65,6 +65,7 @@ class CutoutStyle:
     tone: np.ndarray | None = None  # (256, 1, 3) LUT applied to the subject
     saturation: float = 1.0  # applied with the tone, at the photo's resolution
     opacity: float = 1.0
+    duotone: np.ndarray | None = None  # (256, 1, 3) LUT from grey, after the tone: the subject in two inks
 
 
 def cutout_geometry(subject: Subject, side: int, *, height: float, face_h: float | None, eye_y: float,
@@ -247,6 +248,8 @@ def paste_cutout(canvas: np.ndarray, photo: np.ndarray, subject: Subject, scale:
         if style.tone is not None:
             crop = cv2.LUT(crop, style.tone)
         crop = apply_saturation(crop, style.saturation)
+        if style.duotone is not None:
+            crop = cv2.LUT(cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB), style.duotone)
         if sharpen if sharpen is not None else scale > 1.3:  # at the source resolution: reads like sharpening
             soft = cv2.GaussianBlur(crop, (0, 0), 1.0)
             crop = cv2.addWeighted(crop, 1.4, soft, -0.4, 0)

@@ -299,9 +299,11 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     tone = cutout.match_tone(subject.mean, scene_mean, light, exposure=style.exposure,
                                  temperature=style.temperature)
     small = False
+    printed = c.spec.background_backend != "diffusion"
     cut_style = cutout.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
                                       rim=style.rim * (0.6 if small else 1.0), shadow=style.shadow,
-                                      ground=style.ground, tone=tone)
+                                      ground=style.ground, tone=tone,
+                                      duotone=figure_duotone(c.palette, c.art.dark_print) if printed else None)
     fade = None
     if subject.cut_bottom or variant == "artist":
         fade = (style.ground * (0.7 if small else 1.0), 0.14 if small else 0.22)
@@ -317,6 +319,23 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     if fade:
         composite.ground_fade(c.rgb, c.palette[0], *fade)
     return _on_cover(placement, side / c.work)
+
+
+def figure_duotone(palette, dark: bool) -> np.ndarray:
+    """The (256, 1, 3) table that prints a cut-out in the stock's two inks, grey to colour: in full colour on
+    a flat printed ground a photo reads as a sticker; in the print's inks it belongs to the print. On black
+    stock the lights take the light ink and the shadows the halo's, deep; on a light one the shadows take the
+    deep ink and the lights a paper white."""
+    _ground, halo, ink = stencil_inks(palette, dark)
+    if dark:  # (in black the shadows would vanish into the stock)
+        shadow, high = np.clip(halo * 0.55, 0.0, 1.0), ink
+    else:
+        shadow, high = ink, np.array([0.97, 0.95, 0.91], np.float32)
+    t = np.linspace(0.0, 1.0, 256, dtype=np.float32)
+    t = np.clip((t - 0.06) / 0.88, 0.0, 1.0)
+    t = t * t * (3.0 - 2.0 * t)  # a print's contrast: the middle steeper, the ends flat
+    table = shadow[None, :] + (high - shadow)[None, :] * t[:, None]
+    return np.clip(table * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
 
 
 def paste_late(c: Canvas) -> None:

@@ -9,7 +9,7 @@ from generation.engine.art import prints, textures
 from generation.engine.art.compositions import LAYOUTS, Composition, choose, direction
 from generation.engine.art.direct import picture
 from generation.engine.art.raster import colour_luminance
-from generation.engine.pipeline import resolve_palette
+from generation.engine.pipeline import figure_duotone, resolve_palette
 
 STENCILS = {lay.name for lay in LAYOUTS["background"] if lay.on_scene}
 WORK = 600
@@ -103,6 +103,25 @@ def test_a_gated_figure_stands_on_printed_stock_with_a_halo_behind_its_head(phot
     assert np.abs(beside - halo).sum() < np.abs(beside - ground).sum(), (beside, halo, ground)
     assert np.abs(far - ground).sum() < np.abs(far - halo).sum(), (far, halo, ground)
     assert np.abs(beside - far).max() > 0.08  # the halo reads against the stock
+    # The person printed in the stock's two inks: every pixel of the face lies near the line from the
+    # duotone's shadow to its light (a colour photo's skin and background tones would stray far from it).
+    table = figure_duotone(palette, False).reshape(256, 3).astype(np.float32) / 255.0
+    shadow, light = table[0], table[-1]
+    face = rgb[y0:y1, x0:x1].reshape(-1, 3)
+    along = np.clip((face - shadow) @ (light - shadow) / float((light - shadow) @ (light - shadow)), 0.0, 1.0)
+    off = np.linalg.norm(face - (shadow + along[:, None] * (light - shadow)), axis=1)
+    assert np.percentile(off, 90) < 0.08, np.percentile(off, 90)
+    assert np.ptp(along) > 0.5  # the face keeps its tones: a print, not a flat silhouette
+
+
+def test_the_figure_duotone_runs_from_a_deep_ink_to_a_light_one():
+    for genre in ("pop", "edm", "metal", "indie"):
+        palette = resolve_palette(GENRES[genre], None)
+        for dark in (False, True):
+            table = figure_duotone(palette, dark).reshape(256, 3).astype(np.float32)
+            lum = table @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+            assert np.all(np.diff(lum) >= -0.5), (genre, dark)  # grey to colour in order: no tone reversed
+            assert lum[-1] - lum[0] > 90, (genre, dark, lum[0], lum[-1])  # contrast a thumbnail keeps
 
 
 def test_a_tight_portrait_is_printed_with_headroom_and_room_for_the_type(photo_set, prepared_set):
