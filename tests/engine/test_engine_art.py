@@ -308,3 +308,28 @@ def test_type_led_covers_without_a_photo_never_stand_on_a_soft_field(genre):
             if not composition.layout.flat:
                 assert composition.scene not in ("bokeh", "fog", "leaks", "gradient", "paper"), composition
     assert {"scene-top", "scene-stack", "stack"} <= seen
+
+
+def test_a_photo_with_nobody_in_it_is_never_blurred_as_a_depth_of_field(prepared_set):
+    """Depth blur keeps a person sharp and softens what is behind them; with nobody in the photo it would leave
+    the whole picture out of focus, so the background is darkened instead."""
+    from dataclasses import replace as replaced
+
+    import cv2
+
+    from generation.engine.art.direct import _treated
+
+    photo = prepared_set["no_person_landscape"]
+    assert photo.mask is None and photo.face is None
+    comp = choose("indie", "artist", 0, 3000.0, 3000)
+    crop = face_crop(photo.size, 1.0, None, face_share=0.2)
+    palette = resolve_palette(GENRES["indie"], None)
+
+    def sharpness(background):
+        out = _treated(photo, crop, (600, 600), replaced(comp, background=background, treatment="film"), palette,
+                       np.random.default_rng(1))
+        grey = cv2.cvtColor((np.clip(out, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+        return cv2.Laplacian(grey, cv2.CV_64F).var() / grey.var()  # fine detail for its contrast
+
+    assert sharpness("depth") > 0.8 * sharpness("none")
+    assert sharpness("dark") > 0.8 * sharpness("none")

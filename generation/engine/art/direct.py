@@ -141,7 +141,9 @@ def _treated(photo: PreparedPhoto, crop: Crop, size: tuple[int, int], comp: Comp
             f = photo.face
             face = ((f[0] - x0) * sx, (f[1] - y0) * sy, (f[2] - x0) * sx, (f[3] - y0) * sy)
         weight = treatments.subject_weight(mask, size, face)
-        out = treatments.transform_background(out, weight, palette, comp.background, 0.85)
+        # With nobody to hold in focus, a blur would leave the whole picture out of focus: tone only.
+        out = treatments.transform_background(out, weight, palette, comp.background, 0.85,
+                                              focus=mask is not None or face is not None)
     return out
 
 

@@ -135,12 +135,14 @@ def subject_weight(mask: np.ndarray | None, size: tuple[int, int], face: tuple |
     return radial((h, w), (cx, cy + 0.1), max(face[3] - face[1], face[2] - face[0]) * 2.6 / w)
 
 
-def transform_background(rgb: np.ndarray, weight: np.ndarray, palette, how: str, amount: float) -> np.ndarray:
-    """The background (1 - weight) blurred like f/1.4, darkened, desaturated or washed in the palette."""
+def transform_background(rgb: np.ndarray, weight: np.ndarray, palette, how: str, amount: float, *,
+                         focus: bool = True) -> np.ndarray:
+    """The background (1 - weight) blurred like f/1.4, darkened, desaturated or washed in the palette;
+    without a subject in `focus` (nobody in the photo) only its tone changes, never its sharpness."""
     if how == "none" or amount <= 0:
         return rgb
     h, w = rgb.shape[:2]
-    back = blur(rgb, max(w, h) * 0.014)
+    back = blur(rgb, max(w, h) * 0.014) if focus else rgb
     if how in ("depth", "dark"):
         back = back * (0.72 if how == "depth" else 0.45)
     elif how == "wash":
