@@ -303,7 +303,7 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     cut_style = cutout.CutoutStyle(rim_colour=light, ground_colour=c.palette[0],
                                       rim=style.rim * (0.6 if small else 1.0), shadow=style.shadow,
                                       ground=style.ground, tone=tone,
-                                      duotone=figure_duotone(c.palette, c.art.dark_print) if printed else None)
+                                      duotone=figure_duotone(c.palette) if printed and not c.art.dark_print else None)
     fade = None
     if subject.cut_bottom or variant == "artist":
         fade = (style.ground * (0.7 if small else 1.0), 0.14 if small else 0.22)
@@ -321,16 +321,13 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     return _on_cover(placement, side / c.work)
 
 
-def figure_duotone(palette, dark: bool) -> np.ndarray:
-    """The (256, 1, 3) table that prints a cut-out in the stock's two inks, grey to colour: in full colour on
-    a flat printed ground a photo reads as a sticker; in the print's inks it belongs to the print. On black
-    stock the lights take the light ink and the shadows the halo's, deep; on a light one the shadows take the
-    deep ink and the lights a paper white."""
-    _ground, halo, ink = stencil_inks(palette, dark)
-    if dark:  # (in black the shadows would vanish into the stock)
-        shadow, high = np.clip(halo * 0.55, 0.0, 1.0), ink
-    else:
-        shadow, high = ink, np.array([0.97, 0.95, 0.91], np.float32)
+def figure_duotone(palette) -> np.ndarray:
+    """The (256, 1, 3) table that prints a cut-out in the light stock's inks, grey to colour: the shadows in
+    the deep ink, the lights a paper white. In full colour on a flat light ground a photo reads as a sticker;
+    in the print's inks it belongs to the print. (On black stock a duotone sinks into its own halo: the
+    figure keeps its colour there.)"""
+    ink = stencil_inks(palette, False)[2]
+    shadow, high = ink, np.array([0.97, 0.95, 0.91], np.float32)
     t = np.linspace(0.0, 1.0, 256, dtype=np.float32)
     t = np.clip((t - 0.06) / 0.88, 0.0, 1.0)
     t = t * t * (3.0 - 2.0 * t)  # a print's contrast: the middle steeper, the ends flat
@@ -367,7 +364,11 @@ def paste_late(c: Canvas) -> None:
             pixels = cv2.multiply(pixels, cv2.cvtColor(factor, cv2.COLOR_GRAY2RGB), scale=1.0 / 255.0)
         return pixels
 
-    style = replace(cut_style, tone=graded_tone, saturation=grade.saturation)  # at the photo's resolution
+    if cut_style.duotone is not None:  # grey to the inks, then the grade's curves and saturation, as the canvas had
+        inked = apply_saturation(cv2.LUT(cut_style.duotone, lut), grade.saturation)
+        style = replace(cut_style, duotone=inked)
+    else:
+        style = replace(cut_style, tone=graded_tone, saturation=grade.saturation)  # at the photo's resolution
     cutout.paste_cutout(c.rgb, c.photo, subject, scale, ox, oy, style, sharpen=scale > 1.3,
                            parts=("subject", "rim"), finish=finish)
 

@@ -6,7 +6,7 @@ import pytest
 
 from generation.engine import GENRES, CoverSpec, render
 from generation.engine.art import prints, textures
-from generation.engine.art.compositions import LAYOUTS, Composition, choose, direction
+from generation.engine.art.compositions import LAYOUTS, Composition, direction
 from generation.engine.art.direct import picture
 from generation.engine.art.raster import colour_luminance
 from generation.engine.pipeline import figure_duotone, resolve_palette
@@ -105,7 +105,7 @@ def test_a_gated_figure_stands_on_printed_stock_with_a_halo_behind_its_head(phot
     assert np.abs(beside - far).max() > 0.08  # the halo reads against the stock
     # The person printed in the stock's two inks: every pixel of the face lies near the line from the
     # duotone's shadow to its light (a colour photo's skin and background tones would stray far from it).
-    table = figure_duotone(palette, False).reshape(256, 3).astype(np.float32) / 255.0
+    table = figure_duotone(palette).reshape(256, 3).astype(np.float32) / 255.0
     shadow, light = table[0], table[-1]
     face = rgb[y0:y1, x0:x1].reshape(-1, 3)
     along = np.clip((face - shadow) @ (light - shadow) / float((light - shadow) @ (light - shadow)), 0.0, 1.0)
@@ -115,13 +115,11 @@ def test_a_gated_figure_stands_on_printed_stock_with_a_halo_behind_its_head(phot
 
 
 def test_the_figure_duotone_runs_from_a_deep_ink_to_a_light_one():
-    for genre in ("pop", "edm", "metal", "indie"):
-        palette = resolve_palette(GENRES[genre], None)
-        for dark in (False, True):
-            table = figure_duotone(palette, dark).reshape(256, 3).astype(np.float32)
-            lum = table @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-            assert np.all(np.diff(lum) >= -0.5), (genre, dark)  # grey to colour in order: no tone reversed
-            assert lum[-1] - lum[0] > 90, (genre, dark, lum[0], lum[-1])  # contrast a thumbnail keeps
+    for genre in ("pop", "indie", "rnb", "classical"):
+        table = figure_duotone(resolve_palette(GENRES[genre], None)).reshape(256, 3).astype(np.float32)
+        lum = table @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+        assert np.all(np.diff(lum) >= -0.5), genre  # grey to colour in order: no tone reversed
+        assert lum[-1] - lum[0] > 150, (genre, lum[0], lum[-1])  # contrast a thumbnail keeps
 
 
 def test_a_tight_portrait_is_printed_with_headroom_and_room_for_the_type(photo_set, prepared_set):
@@ -223,9 +221,3 @@ def test_the_forms_rise_from_the_bottom_under_type_set_at_the_top():
             up = textures.draw(family, np.random.default_rng(seed), 300, palette)
             low = textures.draw(f"{family}-low", np.random.default_rng(seed), 300, palette)
             np.testing.assert_array_equal(low, up[::-1])
-    for seed in range(12):
-        composition = choose("jazz", "artist", seed, None, 3000)
-        if composition.layout.text == "top":
-            assert composition.scene == "shape-low", composition
-        if composition.layout.text == "stack" and not composition.layout.flat:
-            assert composition.scene == "light-paper", composition  # jazz has no crisp field for a wall of type

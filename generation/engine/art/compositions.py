@@ -156,9 +156,6 @@ DEFAULT_DIRECTION = DIRECTIONS["indie"]
 # Never over a photo: discs of light or a bold form on a face read as a mistake, glowing trails as scribbles.
 PHOTO_UNSAFE_SCENES = ("bokeh", "shape", "flow", "worn")
 FORM_SCENES = ("shape", "worn")  # a bold form in the upper middle: only alone, under type set low on the cover
-# Under a wall of type or a title set high, a soft atmosphere (fog, leaks, bokeh, a colour mesh) reads as a
-# picture out of focus: these crisp fields hold their own there.
-TYPE_SCENES = ("flow", "interference")
 LOW_TYPE = ("bottom", "band", "corner")
 
 
@@ -254,14 +251,11 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
         else art.treatments
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
-    crisp = [sc for sc in scenes if sc in TYPE_SCENES]
     if layout.photo != "none":
         # Soft colour fields suit every palette when nothing is left.
         scenes = [sc for sc in scenes if sc not in PHOTO_UNSAFE_SCENES] or ["gradient"]
     elif layout.text == "top":  # the genre's form rising from the bottom edge, under the title
-        scenes = [f"{sc}-low" for sc in scenes if sc in FORM_SCENES] or crisp or scenes
-    elif layout.text == "stack":  # a wall of type: a crisp field, or a sheet of light stock
-        scenes = crisp or ["light-paper"]
+        scenes = [f"{sc}-low" for sc in scenes if sc in FORM_SCENES]
     elif layout.text not in LOW_TYPE:  # one bold form and a block of type would fight for the same middle
         scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes
     elif layout.form:  # every genre has one (a soft texture alone reads as an empty cover)

@@ -248,8 +248,8 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
 
 
 def worn(rng: np.random.Generator, n: int, palette) -> np.ndarray:
-    """A worn screen print on black stock: one field of ink above the type (an eclipse, a block from the top
-    edge, a thick bar) eroded by crisp wear: the squeegee's drag, clogged mesh, pitting. The field keeps
+    """A worn screen print on black stock: one field of ink above the type (an eclipse, or a block from the top
+    edge) eroded by crisp wear: the squeegee's drag, clogged mesh, pitting. The field keeps
     above FORM_BOTTOM, like the bold forms."""
     ground = np.asarray(min(palette[:5], key=colour_luminance), np.float32)
     ground = np.clip(ground * (0.03 / max(colour_luminance(ground), 0.03)), 0.0, 1.0)
@@ -260,18 +260,13 @@ def worn(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     xx = (np.arange(n, dtype=np.float32)[None, :] + 0.5) / n
     wobble = (fbm(rng, (n, n), octaves=3, base=max(12, n // 40)) - 0.5) * (4.0 / n)
     aa = 1.2 / n
-    form = int(rng.integers(3))
-    if form == 0:  # an eclipse above the type
+    if rng.random() < 0.6:  # an eclipse above the type
         r = float(rng.uniform(0.24, 0.3))
         cx, cy = float(rng.choice([0.5, 0.38, 0.62])), FORM_BOTTOM - r - 0.03
         field = np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + wobble) / aa + 0.5, 0.0, 1.0)
-    elif form == 1:  # a block from the top edge down to the type
+    else:  # a block from the top edge down to the type (a thin bar across black read as a glitch)
         bottom = float(rng.uniform(0.42, FORM_BOTTOM))
         field = np.clip((bottom - yy + wobble) / aa + 0.5, 0.0, 1.0)
-    else:  # a thick bar across the sheet
-        top, height = float(rng.uniform(0.12, 0.3)), float(rng.uniform(0.1, 0.16))
-        field = np.clip((yy - top + wobble) / aa + 0.5, 0.0, 1.0) * \
-            np.clip((top + height - yy + wobble) / aa + 0.5, 0.0, 1.0)
     # Wear: a coarse mottle cut crisp, streaks along the squeegee's pull, fine pits where the mesh clogged.
     mottle = fbm(rng, (n, n), octaves=6, base=int(rng.integers(6, 12)), persistence=0.65)
     streak = cv2.resize(rng.random((1, max(8, n // 6)), dtype=np.float32), (n, n), interpolation=cv2.INTER_LINEAR)
@@ -283,15 +278,6 @@ def worn(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     return np.clip(image + tooth[..., None] * 0.03, 0.0, 1.0)
 
 
-def light_paper(rng: np.random.Generator, n: int, palette) -> np.ndarray:
-    """Light stock (a tint of the palette's highlight) with its fibre, stain and marks: a typographic poster's
-    sheet, whatever the palette's ground (dark stock under a wall of type reads as a muddy texture)."""
-    tint = np.asarray(palette[3], np.float32)
-    sheet = np.clip(tint * 0.18 + 0.82, 0.0, 1.0)
-    # The stain in a deeper tint of the sheet itself: a wash of the accent on white stock reads as a blotch.
-    return paper(rng, n, [sheet, palette[1], np.clip(sheet * 0.8, 0.0, 1.0), *palette[3:]])
-
-
 def _low(family):
     """The family's form turned upside down: under type set at the top, the form rises from the bottom edge."""
     return lambda rng, n, palette: np.ascontiguousarray(family(rng, n, palette)[::-1])
@@ -299,7 +285,7 @@ def _low(family):
 
 FAMILIES = {"fog": fog, "leaks": leaks, "bokeh": bokeh, "paper": paper, "flow": flow,
             "interference": interference, "gradient": gradient, "shape": shape, "worn": worn,
-            "light-paper": light_paper, "shape-low": _low(shape), "worn-low": _low(worn)}
+            "shape-low": _low(shape), "worn-low": _low(worn)}
 CRISP = ("shape", "worn", "shape-low", "worn-low")  # drawn at the working size: a printed edge must stay sharp
 
 
