@@ -330,3 +330,29 @@ def test_a_photo_with_nobody_in_it_is_never_blurred_as_a_depth_of_field(prepared
 
     assert sharpness("depth") > 0.8 * sharpness("none")
     assert sharpness("dark") > 0.8 * sharpness("none")
+
+
+@pytest.mark.parametrize("name", ["halfbody_portrait", "couple", "portrait_headshoulders"])
+def test_a_screened_photo_under_a_title_shows_its_face_where_the_block_does_not_hang(name, prepared_set):
+    """Text-forward covers over the photo as halftone texture: the face is cropped into the half the title's
+    block leaves (high under a block standing at the bottom, low under one hung from the top), and the block's
+    zone hangs on the other side: the title is the image, but the face is still the artist's."""
+    from dataclasses import replace as replaced
+
+    from generation.engine.art.compositions import LAYOUTS
+    from generation.engine.art.direct import picture, text_zone
+
+    photo = prepared_set[name]
+    palette = resolve_palette(GENRES["pop"], None)
+    anchors = set()
+    for layout in (lay for lay in LAYOUTS["text"] if lay.photo == "texture"):
+        for variation in range(3):
+            comp = replaced(choose("pop", "text", 0, 3000.0, 3000), layout=layout, variation=variation)
+            pic = picture(photo, comp, palette, np.random.default_rng(variation), 1500)
+            zone = text_zone(comp, pic, 1500, False, "left")
+            x0, y0, x1, y1 = pic.keep_clear
+            face_low = (y0 + y1) / 2 > 750
+            assert zone.anchor == ("top" if face_low else "bottom"), (layout.name, variation, zone, pic.keep_clear)
+            anchors.add(zone.anchor)
+    if name == "couple":  # room above and below the faces: the seed moves the block (and the faces) between the two
+        assert anchors == {"top", "bottom"}

@@ -42,6 +42,17 @@ POSTER_PLACES = {"poster": (("center", "center"), ("bottom", "left"), ("top", "c
                  "stack": (("top", "left"), ("bottom", "left"), ("center", "left"))}
 
 
+def poster_anchor(comp: Composition) -> str:
+    """Where a poster's or a stack's block hangs: the composition's variation (the seed digit that also sets a
+    full-bleed crop's face_x) moves it (a poster centred, low, or high; a stack from the top, standing, or
+    centred); over a screened photo it hangs from the top or stands at the bottom, never across the face."""
+    places = POSTER_PLACES[comp.layout.text]
+    anchor = places[comp.variation % len(places)][0]
+    if comp.layout.photo == "texture" and anchor == "center":
+        return "top"
+    return anchor
+
+
 @dataclass
 class Picture:
     rgb: np.ndarray  # uint8 RGB at the working side
@@ -277,8 +288,11 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "panel")
     elif kind == "texture":
-        crop = prints.print_crop(photo, layout.face_share, layout.eye_y) if layout.on_scene else \
-            _crop(photo, comp, 1.0, side)
+        if layout.on_scene:
+            crop = prints.print_crop(photo, layout.face_share, layout.eye_y)
+        else:  # the face where the title's block does not hang: low under a block hung from the top, and so on
+            eye_y = 0.3 if poster_anchor(comp) == "bottom" else 0.68
+            crop = _crop(photo, replace(comp, layout=replace(layout, eye_y=eye_y)), 1.0, side)
         box = tuple(int(round(v)) for v in crop.box)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
@@ -409,9 +423,10 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
     if text in ("poster", "stack"):
-        # The composition's variation (the seed digit that also sets a full-bleed crop's face_x) moves the block:
-        # a poster centred, low and flush left, or high; a stack hung from the top, standing, or centred.
         anchor, flush = POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])]
+        if pic.placement is not None and pic.placement.shape == "wash":
+            anchor = poster_anchor(comp)  # the face of the screened photo was cropped away from it
+            keep = pic.keep_clear
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
             anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
         return Zone(m, bottom, anchor, flush)
