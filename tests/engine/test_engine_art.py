@@ -356,3 +356,31 @@ def test_a_screened_photo_under_a_title_shows_its_face_where_the_block_does_not_
             anchors.add(zone.anchor)
     if name == "couple":  # room above and below the faces: the seed moves the block (and the faces) between the two
         assert anchors == {"top", "bottom"}
+
+
+def test_a_side_column_is_led_by_the_text_whose_words_fit_it(prepared_set):
+    """One unbreakable word sets a column's type size: "dreamcatcher" in a column a third of the cover wide
+    would be a caption at 56 px, so "rainy study tapes" leads; a palette printed on paper keeps its column
+    paper-coloured (a deep brown column on classical read as mud)."""
+    from dataclasses import replace as replaced
+
+    from generation.engine.art.compositions import LAYOUTS
+    from generation.engine.art.direct import picture, roles
+    from generation.engine.presets import GENRES as PRESETS
+
+    side_layout = next(lay for lay in LAYOUTS["artist"] if lay.name == "side")
+    comp = replaced(choose("lofi", "artist", 0, 3000.0, 3000), layout=side_layout)
+    caps = {r.name: r.cap for r in roles(comp, spec(genre="lofi", artist="dreamcatcher", album="rainy study tapes"),
+                                          PRESETS["lofi"].fonts)}
+    assert caps["album"] > caps["artist"]
+    caps = {r.name: r.cap for r in roles(comp, spec(genre="lofi", artist="NOVA", album="rainy study tapes"),
+                                          PRESETS["lofi"].fonts)}
+    assert caps["artist"] > caps["album"]  # a short name still leads
+    photo = prepared_set["portrait_tight"]
+    for genre, light in (("classical", True), ("hiphop", False)):
+        palette = resolve_palette(GENRES[genre], None)
+        comp = replaced(choose(genre, "artist", 0, 3000.0, 3000), layout=side_layout)
+        pic = picture(photo, comp, palette, np.random.default_rng(0), 1500)
+        x0, _, x1, _ = pic.photo_box
+        column = pic.rgb[:, 40:60] if x0 > 0 else pic.rgb[:, -60:-40]
+        assert (column.mean() > 180) == light, (genre, column.mean())

@@ -183,6 +183,7 @@ def _deepened(colour, ceiling: float, light: float = 2.0) -> np.ndarray:
 # an italic, and only light letters on a deep ground (7:1 and more) still read at 56 px and in a soft thumbnail.
 POSTER_INK = (0.3, 0.62)  # (ceiling, light)
 COLUMN_DEPTH = 0.22
+PAPER_GROUND = 0.7  # a palette whose ground is this light is printed on paper: its column is the paper
 
 
 def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
@@ -259,8 +260,10 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = np.empty((work, work, 3), np.float32)
         canvas[:, px0:px0 + photo_w] = _treated(photo, crop, (photo_w, work), comp, palette, rng)
         cx0 = photo_w if on_left else 0
-        canvas[:, cx0:cx0 + work - photo_w] = _ground(palette, rng, (work, work - photo_w),
-                                                      _deepened(palette[direction.band], COLUMN_DEPTH))
+        # A deep column, or the paper itself on a palette printed on paper (classical): both keep 7:1.
+        column = palette[0] if colour_luminance(palette[0]) > PAPER_GROUND else \
+            _deepened(palette[direction.band], COLUMN_DEPTH)
+        canvas[:, cx0:cx0 + work - photo_w] = _ground(palette, rng, (work, work - photo_w), column)
         photo_box = (round(px0 * f), 0, round((px0 + photo_w) * f), side)
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "photo")
@@ -337,6 +340,11 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
 # -- type -------------------------------------------------------------------------------------------
 
 LONG_LEAD = 18  # characters: a dominant text longer than this (and much longer than the other) gives way
+COLUMN_WORD = 8  # characters: a side column's lead gives way when one of its words is longer and the other's fit
+
+
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in text.split()), default=0)
 
 
 def roles(comp: Composition, spec, typo) -> list[Role]:
@@ -345,8 +353,10 @@ def roles(comp: Composition, spec, typo) -> list[Role]:
     dominant = max(("artist", "album"), key=lambda r: table[r][0])
     other = "album" if dominant == "artist" else "artist"
     long_text, short_text = (getattr(spec, dominant) or "").strip(), (getattr(spec, other) or "").strip()
-    if len(long_text) > LONG_LEAD and len(long_text) > 1.8 * max(len(short_text), 1):
-        # "Riccardo Muti · Chicago Symphony Orchestra" cannot be the big line: the shorter text leads.
+    if len(long_text) > LONG_LEAD and len(long_text) > 1.8 * max(len(short_text), 1) or \
+            comp.layout.text == "side" and _longest_word(long_text) > COLUMN_WORD >= _longest_word(short_text):
+        # "Riccardo Muti · Chicago Symphony Orchestra" cannot be the big line, nor can "dreamcatcher" in a
+        # column a third of the cover wide (one unbreakable word sets the size): the shorter text leads.
         table[dominant], table[other] = (table[other][0], table[dominant][1]), (table[dominant][0], table[other][1])
         dominant = other
     out = []
