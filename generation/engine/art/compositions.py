@@ -196,7 +196,7 @@ def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> fl
     return (layout.share if share is None else share) * side / (GRIT_ENLARGE if layout.grit else MAX_ENLARGE)
 
 
-PRINT_FACES = 3  # a stencil of more faces than this (a room full of people) prints as noise
+PRINT_FACES = 2  # a stencil of more faces than this (a group, a room) prints its faces as small blobs
 TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
 
 
@@ -205,7 +205,7 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
     """Whether a photo whose usable crop is `photo_side` px (None: no photo) can fill the layout; a cut-out
     layout also needs a mask that passed the gate, and type on a full-bleed photo `room` clear of the faces
     (a face filling the frame leaves none: its covers set the type in a band or under a panel); a stencil needs
-    one to three faces (`faces`: how many the photo has)."""
+    one or two faces (`faces`: how many the photo has)."""
     if layout.photo == "none":
         return True
     if photo_side is None or (layout.photo == "cutout" and not cutout):

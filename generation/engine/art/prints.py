@@ -103,6 +103,13 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     grey = blur(grey, work * 0.0015)  # a stencil has no pores: small detail would print as noise
     sample, inner = grey[::4, ::4], weight[::4, ::4] > 0.5
     lo, hi = (float(v) for v in np.percentile(sample[inner] if inner.any() else sample, (12, 88)))
+    if face is not None:  # the levels are the face's: white clothes or a dark coat must not print it as a blob
+        fx0, fy0, fx1, fy1 = (int(round(v)) for v in face)
+        pad_x, pad_y = (fx1 - fx0) // 8, (fy1 - fy0) // 8
+        region = grey[max(0, fy0 + pad_y):max(0, fy1 - pad_y), max(0, fx0 + pad_x):max(0, fx1 - pad_x)]
+        if region.size >= 64:
+            f_lo, f_hi = (float(v) for v in np.percentile(region, (6, 94)))
+            lo, hi = 0.5 * (lo + f_lo), 0.5 * (hi + f_hi)
     tone = grey
     tone -= np.float32(lo)
     tone *= np.float32(1.0 / max(hi - lo, 0.05))
