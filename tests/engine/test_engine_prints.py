@@ -67,13 +67,14 @@ def test_the_stencil_prints_the_face_in_one_ink_on_a_flat_ground(genre, reverse,
 
 
 @pytest.mark.parametrize("genre", ["hiphop", "edm", "pop", "jazz", "lofi", "classical"])
-def test_bold_forms_keep_above_the_type(genre):
-    """Whatever the seed, the form (a sun, an arch, bars, a ring) leaves the lower part of the sheet, where the
-    name is set, to the ground colour."""
+@pytest.mark.parametrize("form", textures.FORMS)
+def test_bold_forms_keep_above_the_type(genre, form):
+    """Whatever the seed, the form (a sun, a quarter disc, a ring, a crescent, a slanted cut, a field of dots)
+    leaves the lower part of the sheet, where the name is set, to the ground colour."""
     palette = resolve_palette(GENRES[genre], None)
     n = 400
-    for seed in range(12):
-        image = textures.draw("shape", np.random.default_rng(seed), n, palette)
+    for seed in range(6):
+        image = textures.draw(form, np.random.default_rng(seed), n, palette)
         low = image[round(n * (textures.FORM_BOTTOM + 0.02)):]
         assert np.abs(low - np.asarray(palette[0], np.float32)).max() < 0.1, seed
         high = image[: round(n * textures.FORM_BOTTOM)]
@@ -193,10 +194,13 @@ def test_the_band_is_a_neutral_slab_under_a_gritty_photo_below_or_over_it(photo_
 
 def test_every_genre_has_a_bold_form_to_set_alone():
     """The atmosphere layout sets the scene alone under the type: a soft texture there reads as an empty cover,
-    so every genre has a bold printed form (a sun, a ring, a worn eclipse or block)."""
+    so every genre has a bold printed form (a sun, a ring, a worn eclipse or block, a crescent, a slanted cut, a
+    field of dots), and no two genres share the same pair (the same forms across genres read as a template)."""
     from generation.engine.art.compositions import DIRECTIONS, FORM_SCENES
 
-    assert all(set(art.scenes) & set(FORM_SCENES) for art in DIRECTIONS.values())
+    forms = {genre: frozenset(set(art.scenes) & set(FORM_SCENES)) for genre, art in DIRECTIONS.items()}
+    assert all(forms.values()), forms
+    assert len({f for f in forms.values() if len(f) > 1}) == len([f for f in forms.values() if len(f) > 1])
 
 
 @pytest.mark.parametrize("genre", ["metal", "rock"])
@@ -216,7 +220,7 @@ def test_rock_and_metal_set_a_worn_print_alone_not_an_empty_dark_texture(genre):
 
 def test_the_forms_rise_from_the_bottom_under_type_set_at_the_top():
     """Under a title set at the top, the form is the same print turned over: the upper part is clear."""
-    for genre, family in (("jazz", "shape"), ("metal", "worn")):
+    for genre, family in (("jazz", "ring"), ("metal", "worn"), ("edm", "dots")):
         palette = resolve_palette(GENRES[genre], None)
         for seed in range(4):
             up = textures.draw(family, np.random.default_rng(seed), 300, palette)

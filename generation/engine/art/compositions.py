@@ -124,38 +124,39 @@ class ArtDirection:
 
 
 DIRECTIONS: dict[str, ArtDirection] = {
-    "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "paper", "shape"),
+    "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "paper", "worn", "sun"),
                            ("dark", "depth"),
                            grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2, dark_prints=True),
-    "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "shape"),
+    "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "ring", "dots"),
                         ("wash", "dark"),
                         grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2, dark_prints=True),
-    "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "gradient", "shape"), ("depth", "wash"),
+    "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "gradient", "crescent", "sun"), ("depth", "wash"),
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
-    "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "shape"), ("depth", "desat"),
+    "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "split", "quarter"), ("depth", "desat"),
                           grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
-    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "worn"), ("dark", "desat"),
+    "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "worn", "split"), ("dark", "desat"),
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2, dark_prints=True),
-    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper", "worn"), ("dark",),
+    "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper", "worn", "crescent"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True),
-    "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "shape"),
+    "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "dots", "sun"),
                         ("wash", "depth"),
                         grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
-    "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "shape"), ("dark", "depth"),
+    "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "ring", "split"), ("dark", "depth"),
                          grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2, dark_prints=True),
-    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient", "shape"), ("wash", "desat"),
+    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient", "crescent"),
+                            ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
-    "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "shape"), ("wash", "depth"),
+    "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "sun", "quarter"), ("wash", "depth"),
                          grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
-    "classical": ArtDirection(("mono", "split", "film"), ("paper", "shape"), ("desat", "depth"),
+    "classical": ArtDirection(("mono", "split", "film"), ("paper", "dots", "quarter"), ("desat", "depth"),
                               grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),
 }
 DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
 
 # Never over a photo: discs of light or a bold form on a face read as a mistake, glowing trails as scribbles.
-PHOTO_UNSAFE_SCENES = ("bokeh", "shape", "flow", "worn")
-FORM_SCENES = ("shape", "worn")  # a bold form in the upper middle: only alone, under type set low on the cover
+FORM_SCENES = ("worn", "sun", "quarter", "ring", "crescent", "split", "dots")  # a bold form above low type, alone
+PHOTO_UNSAFE_SCENES = ("bokeh", "flow", *FORM_SCENES)
 LOW_TYPE = ("bottom", "band", "corner")
 
 

@@ -192,10 +192,16 @@ def dot_screen(tone: np.ndarray, cell: float, angle: float) -> np.ndarray:
 FORM_BOTTOM = 0.54  # the forms keep above this share of the height: below it is the type's
 
 
-def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
-    """A screen-printed poster: one bold form at poster scale (a sun bleeding off the sheet, a quarter disc
-    from a corner, a ring), in two inks with a halftone fade,
-    misregistration, uneven ink and paper tooth. The form keeps above FORM_BOTTOM: the type goes low."""
+FORMS = ("sun", "quarter", "ring", "crescent", "split", "dots")
+
+
+def shape(rng: np.random.Generator, n: int, palette, forms: tuple[str, ...] = FORMS) -> np.ndarray:
+    """A screen-printed poster: one bold form at poster scale, in two inks with a halftone fade,
+    misregistration, uneven ink and paper tooth. The form keeps above FORM_BOTTOM: the type goes low.
+
+    The forms: a sun too big for the sheet (shaded by a halftone fade), a quarter disc swung from a top corner,
+    a thick ring bleeding off one side, a crescent moon, the sheet's top cut off on a slant with a band of the
+    second ink along the cut, and a Swiss field of big dots swelling from one corner."""
     ground = np.asarray(palette[0], np.float32)
     inks = sorted((np.asarray(palette[i], np.float32) for i in (2, 3, 1)),
                   key=lambda c: -abs(colour_luminance(c) - colour_luminance(ground)))
@@ -209,30 +215,50 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     def disc(cx, cy, r):
         return np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + wobble) / aa + 0.5, 0.0, 1.0)
 
-    def below(y):
-        return np.clip((yy - y + wobble) / aa + 0.5, 0.0, 1.0)
+    def under(a, b, offset=0.0):  # 1 above the line y = a + b x (shifted down by `offset`)
+        return np.clip((a + b * xx + offset - yy + wobble) / aa + 0.5, 0.0, 1.0)
 
     # (A rainbow arch, a row of bars and two overlapping discs read as a sticker, a chart and a diagram.)
-    form = int(rng.choice([0, 2, 5]))
+    form = forms[int(rng.integers(len(forms)))]
     side_x = float(rng.choice([0.5, 0.3, 0.7]))
     fade = None  # where the main ink turns to a halftone fade (a sphere's shading, a sky's glow)
-    if form == 0:  # a sun too big for the sheet, bleeding off the top, shaded by a halftone fade
+    echo = np.zeros((n, n), np.float32)
+    if form == "sun":
         r = float(rng.uniform(0.36, 0.44))
         cy = FORM_BOTTOM - r
-        main, echo = disc(side_x, cy, r), np.zeros((n, n), np.float32)
+        main = disc(side_x, cy, r)
         fade = np.broadcast_to(np.clip((yy - (cy - r * 0.2)) / (r * 1.3), 0.0, 1.0), (n, n))
-    elif form == 2:  # a quarter disc swung from a top corner, and a small disc in the second ink
+    elif form == "quarter":  # and a small disc in the second ink
         corner = float(rng.choice([0.0, 1.0]))
         r = float(rng.uniform(FORM_BOTTOM - 0.06, FORM_BOTTOM))
         main = disc(corner, 0.0, r)
         echo = disc(abs(corner - r * 0.95), r * 0.62, r * 0.16)
         fade = np.clip(np.sqrt((xx - corner) ** 2 + yy ** 2) / r, 0.0, 1.0)
-    else:  # a thick ring bleeding off one side
+    elif form == "ring":
         r = float(rng.uniform(0.34, 0.4))
         cx = float(rng.choice([0.12, 0.88]))
         cy = FORM_BOTTOM - r
         main = disc(cx, cy, r) * (1.0 - disc(cx, cy, r * 0.58))
         echo = disc(cx, cy, r * 0.2)
+    elif form == "crescent":  # a moon: a disc eaten by a second one, a small star of the second ink beside it
+        r = float(rng.uniform(0.2, 0.25))
+        cx, cy = float(rng.choice([0.5, 0.4, 0.6])), FORM_BOTTOM - r - 0.06
+        turn = float(rng.choice([-1.0, 1.0]))
+        main = disc(cx, cy, r) * (1.0 - disc(cx + turn * r * 0.42, cy - r * 0.22, r * 0.86))
+        echo = disc(cx + turn * r * 1.45, cy - r * 0.75, r * 0.07)
+    elif form == "split":  # the top of the sheet cut off on a slant, a band of the second ink along the cut
+        slope = float(rng.uniform(0.25, 0.4)) * float(rng.choice([-1.0, 1.0]))
+        low = FORM_BOTTOM - 0.04
+        a = low - max(slope, 0.0)  # the cut's lower end sits at `low`
+        main = under(a, slope)
+        echo = under(a, slope, 0.045) * (1.0 - under(a, slope, 0.015))
+    else:  # "dots": a field of big dots swelling from a top corner to nothing, a Swiss poster's screen
+        corner = float(rng.choice([0.0, 1.0]))
+        reach = FORM_BOTTOM - 0.02
+        tone = np.clip(1.0 - np.sqrt((xx - corner) ** 2 + yy ** 2) / (reach * 1.25), 0.0, 1.0)
+        tone = np.where(yy < reach, tone, 0.0).astype(np.float32)
+        main = dot_screen(tone ** 0.8, n / 11.0, 0.0) * (tone > 0.03)  # (no pinpricks where there is no tone)
+        echo = disc(abs(corner - 0.08), 0.08, 0.05)
     tooth = fbm(rng, (n, n), octaves=4, base=max(8, n // 6)) - 0.5  # paper grain, finer than the eye resolves
     # Uneven ink: a screen print lays more in some places than others.
     load = 0.9 + (fbm(rng, (n, n), octaves=4, base=3) - 0.5) * 0.16 + tooth * 0.06
@@ -245,6 +271,10 @@ def shape(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     image = mix(image, np.broadcast_to(second, image.shape), np.clip(echo * load, 0.0, 1.0))
     image = mix(image, np.broadcast_to(ink, image.shape), np.clip(cover * load, 0.0, 1.0))
     return np.clip(image + tooth[..., None] * 0.035, 0.0, 1.0)
+
+
+def _form(name: str):
+    return lambda rng, n, palette: shape(rng, n, palette, (name,))
 
 
 def worn(rng: np.random.Generator, n: int, palette) -> np.ndarray:
@@ -284,9 +314,11 @@ def _low(family):
 
 
 FAMILIES = {"fog": fog, "leaks": leaks, "bokeh": bokeh, "paper": paper, "flow": flow,
-            "interference": interference, "gradient": gradient, "shape": shape, "worn": worn,
-            "shape-low": _low(shape), "worn-low": _low(worn)}
-CRISP = ("shape", "worn", "shape-low", "worn-low")  # drawn at the working size: a printed edge must stay sharp
+            "interference": interference, "gradient": gradient, "worn": worn,
+            **{name: _form(name) for name in FORMS}}
+FAMILIES.update({f"{name}-low": _low(FAMILIES[name]) for name in ("worn", *FORMS)})
+# Drawn at the working size: a printed edge must stay sharp.
+CRISP = tuple(name for name in FAMILIES if name.startswith(("worn", *FORMS)))
 
 
 def draw(family: str, rng: np.random.Generator, n: int, palette) -> np.ndarray:
