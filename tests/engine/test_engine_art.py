@@ -385,3 +385,26 @@ def test_a_side_column_is_led_by_the_text_whose_words_fit_it(prepared_set):
         x0, _, x1, _ = pic.photo_box
         column = pic.rgb[:, 40:60] if x0 > 0 else pic.rgb[:, -60:-40]
         assert (column.mean() > 180) == light, (genre, column.mean())
+
+
+@pytest.mark.parametrize("genre", ["edm", "metal"])
+def test_a_poster_on_a_near_black_palette_is_printed_in_its_accent_or_its_light(genre):
+    """A near-black ground alone reads as an empty cover, and one accent for every poster of the genre reads as a
+    template: the seed picks the accent (light letters) or the palette's light (dark letters on bone, on ice)."""
+    from dataclasses import replace as replaced
+
+    from generation.engine.art.compositions import LAYOUTS
+    from generation.engine.art.direct import picture
+    from generation.engine.art.raster import colour_luminance
+
+    palette = resolve_palette(GENRES[genre], None)
+    assert colour_luminance(palette[0]) < 0.06
+    poster = next(lay for lay in LAYOUTS["text"] if lay.name == "poster")
+    comp = replaced(choose(genre, "text", 0, None, 3000), layout=poster)
+    grounds = set()
+    for seed in range(8):
+        pic = picture(None, comp, palette, np.random.default_rng(seed), 1500)
+        mean = pic.rgb.reshape(-1, 3).mean(axis=0) / 255.0
+        grounds.add("light" if colour_luminance(mean) > 0.5 else "accent")
+        assert colour_luminance(mean) > 0.08  # never the near-black ground
+    assert grounds == {"light", "accent"}

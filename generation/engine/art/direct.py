@@ -314,9 +314,10 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     elif layout.flat and scene_override is None and not motifs:  # (rain, snow: asked for, they need a scene)
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
         # there is one, still takes the ground's place).
-        ink = palette[0] if rng.random() < 0.5 else palette[2]
-        if colour_luminance(palette[0]) < 0.06:  # a near-black ground alone reads as an empty cover: the accent
-            ink = palette[2]
+        first = rng.random() < 0.5
+        ink = palette[0] if first else palette[2]
+        if colour_luminance(palette[0]) < 0.06:  # a near-black ground alone reads as an empty cover: the accent,
+            ink = palette[3] if first else palette[2]  # or the light (dark letters on bone, on ice)
         canvas = _ground(palette, rng, (work, work), _deepened(ink, *POSTER_INK))
     else:
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
