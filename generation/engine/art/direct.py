@@ -183,7 +183,7 @@ def _deepened(colour, ceiling: float, light: float = 2.0) -> np.ndarray:
 # an italic, and only light letters on a deep ground (7:1 and more) still read at 56 px and in a soft thumbnail.
 POSTER_INK = (0.3, 0.62)  # (ceiling, light)
 COLUMN_DEPTH = 0.22
-PAPER_GROUND = 0.7  # a palette whose ground is this light is printed on paper: its column is the paper
+PAPER_GROUND = 0.7  # a palette whose ground is this light is printed on paper
 
 
 def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
@@ -260,9 +260,11 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = np.empty((work, work, 3), np.float32)
         canvas[:, px0:px0 + photo_w] = _treated(photo, crop, (photo_w, work), comp, palette, rng)
         cx0 = photo_w if on_left else 0
-        # A deep column, or the paper itself on a palette printed on paper (classical): both keep 7:1.
-        column = palette[0] if colour_luminance(palette[0]) > PAPER_GROUND else \
-            _deepened(palette[direction.band], COLUMN_DEPTH)
+        # A deep column in the band's colour; on a palette printed on paper (classical) the band's colour is a
+        # mid brown that reads as mud beside a black-and-white photo: its darkest ink instead.
+        column = _deepened(palette[direction.band], COLUMN_DEPTH)
+        if colour_luminance(palette[0]) > PAPER_GROUND:
+            column = _deepened(min(palette, key=colour_luminance), COLUMN_DEPTH)
         canvas[:, cx0:cx0 + work - photo_w] = _ground(palette, rng, (work, work - photo_w), column)
         photo_box = (round(px0 * f), 0, round((px0 + photo_w) * f), side)
         face, keep = _cover_boxes(photo, crop, photo_box)
