@@ -38,3 +38,30 @@ def extract_palette(image, count: int = ROLES) -> tuple[str, ...]:
         else:
             colours.insert(0, darkest * 0.45)
     return tuple("#{:02x}{:02x}{:02x}".format(*(int(round(v)) for v in np.clip(c, 0, 255))) for c in colours)
+
+
+def _linear(rgb: np.ndarray) -> np.ndarray:
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def _encoded(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.clip(rgb, 0.0, 1.0)
+    return np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * rgb ** (1 / 2.4) - 0.055)
+
+
+def rotate_hue(colour, degrees: float) -> np.ndarray:
+    """`colour` (float RGB 0..1) turned `degrees` round the hue circle at the same relative luminance (the
+    contrast of every pair of colours in a palette is kept, so its type stays as legible); greys stay grey."""
+    import colorsys
+
+    rgb = np.asarray(colour, np.float64)
+    h, light, s = colorsys.rgb_to_hls(*rgb)
+    if s < 0.08 or not degrees:
+        return np.asarray(colour, np.float32)
+    turned = np.array(colorsys.hls_to_rgb((h + degrees / 360.0) % 1.0, light, s))
+    before, after = float(_linear(rgb) @ _LUMA), float(_linear(turned) @ _LUMA)
+    linear = np.clip(_linear(turned) * (before / max(after, 1e-6)), 0.0, 1.0)
+    short = before - float(linear @ _LUMA)  # a channel clipped (a red as light as an orange): lift toward white
+    if short > 1e-6:
+        linear = linear + (1.0 - linear) * (short / max(1.0 - float(linear @ _LUMA), 1e-6))
+    return _encoded(linear).astype(np.float32)

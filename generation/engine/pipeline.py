@@ -18,13 +18,14 @@ from .art.direct import roles as art_roles
 from .art.direct import text_zone as art_zone
 from .art.matte import refine as refine_matte
 from .art.prepare import PreparedPhoto, prepare_photo
-from .art.prints import draw_halo, printed_stock
+from .art.prints import draw_halo, figure_duotone, printed_stock
 from .art.prints import inks as stencil_inks
 from .export import cover_filename, encode
 from .grade import apply_grain, apply_saturation, curves, grade_image, vignette_window
 from .layout import draw_text
 from .layout import typeset as typeset_text
-from .presets import GENRES, GenrePreset
+from .palette import rotate_hue
+from .presets import GENRES, RELEASE_HUES, GenrePreset
 from .scenes.motifs import apply_motifs, motifs_for
 from .spec import CoverSpec, RenderResult, parse_hex
 from .steer import steer_palette, words_of
@@ -78,9 +79,23 @@ def resolve_palette(preset: GenrePreset, override: tuple[str, ...] | None,
     return [np.array(parse_hex(c), np.float32) / 255.0 for c in colours]
 
 
+def release_hue(spec: CoverSpec, preset: GenrePreset) -> int:
+    """The turn of the genre's hues this release is printed in (0: the genre's own palette), fixed by its artist
+    and title so the covers of one release share it; none when the caller gave a palette or a reference."""
+    if spec.palette or spec.reference_palette:
+        return 0
+    turns = (0, *RELEASE_HUES.get(preset.key, ()))
+    release = f"{(spec.artist or '').strip().lower()}\n{(spec.album or '').strip().lower()}"
+    return turns[zlib.crc32(release.encode()) % len(turns)]
+
+
 def spec_palette(spec: CoverSpec, preset: GenrePreset) -> tuple[list[np.ndarray], list[str]]:
-    """The resolved palette steered by the caller's words (an explicit palette wins over the words)."""
+    """The resolved palette (the release's turn of the genre's hues) steered by the caller's words (an explicit
+    palette wins over the words)."""
     palette = resolve_palette(preset, None, spec.reference_palette)
+    turn = release_hue(spec, preset)
+    if turn:
+        palette = [rotate_hue(colour, turn) for colour in palette]
     palette, matched = steer_palette(palette, {"mood": spec.mood, "style": spec.style,
                                                "style_tags": spec.style_tags, "lyrics": spec.lyrics})
     for index, colour in enumerate(spec.palette or ()):
@@ -321,20 +336,6 @@ def place_cutout(c: Canvas) -> composite.Placement | None:
     return _on_cover(placement, side / c.work)
 
 
-def figure_duotone(palette) -> np.ndarray:
-    """The (256, 1, 3) table that prints a cut-out in the light stock's inks, grey to colour: the shadows in
-    the deep ink, the lights a paper white. In full colour on a flat light ground a photo reads as a sticker;
-    in the print's inks it belongs to the print. (On black stock a duotone sinks into its own halo: the
-    figure keeps its colour there.)"""
-    ink = stencil_inks(palette, False)[2]
-    shadow, high = ink, np.array([0.97, 0.95, 0.91], np.float32)
-    t = np.linspace(0.0, 1.0, 256, dtype=np.float32)
-    t = np.clip((t - 0.06) / 0.88, 0.0, 1.0)
-    t = t * t * (3.0 - 2.0 * t)  # a print's contrast: the middle steeper, the ends flat
-    table = shadow[None, :] + (high - shadow)[None, :] * t[:, None]
-    return np.clip(table * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
-
-
 def paste_late(c: Canvas) -> None:
     """Lay the small cut-out on the full-size cover, graded the way the working canvas was graded
     (curves through its tone table, saturation, the ground fade and the vignette at its position)."""
@@ -468,6 +469,7 @@ def render(spec: CoverSpec, photo: PreparedPhoto | None = None) -> RenderResult:
     canvas = Canvas(spec, preset, palette, spec.size, prepared=photo)
     if matched:
         canvas.measurements["steered_by"] = matched
+    canvas.measurements["palette_hue"] = release_hue(spec, preset)  # (support: why a release is blue, not gold)
     canvas.motifs = motifs_for(set().union(*(words_of(t) for t in (spec.mood, spec.style, spec.style_tags,
                                                                       spec.lyrics))))
     if canvas.motifs:

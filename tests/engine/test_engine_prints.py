@@ -8,8 +8,9 @@ from generation.engine import GENRES, CoverSpec, render
 from generation.engine.art import prints, textures
 from generation.engine.art.compositions import LAYOUTS, Composition, direction
 from generation.engine.art.direct import picture
+from generation.engine.art.prints import figure_duotone
 from generation.engine.art.raster import colour_luminance
-from generation.engine.pipeline import figure_duotone, resolve_palette
+from generation.engine.pipeline import resolve_palette
 
 STENCILS = {lay.name for lay in LAYOUTS["background"] if lay.on_scene}
 WORK = 600

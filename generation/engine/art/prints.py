@@ -195,3 +195,17 @@ def draw_halo(rgb: np.ndarray, cx: float, cy: float, r: float, palette, dark: bo
     r = min(r, rgb.shape[0] * 0.42)
     cv2.circle(rgb, (round(cx * 16), round(cy * 16)), round(r * 16), tuple(int(v) for v in halo), -1, cv2.LINE_AA,
                shift=4)
+
+
+def figure_duotone(palette) -> np.ndarray:
+    """The (256, 1, 3) table that prints a cut-out in the light stock's inks, grey to colour: the shadows in
+    the deep ink, the lights a paper white. In full colour on a flat light ground a photo reads as a sticker;
+    in the print's inks it belongs to the print. (On black stock a duotone sinks into its own halo: the
+    figure keeps its colour there.)"""
+    ink = inks(palette, False)[2]
+    shadow, high = ink, np.array([0.97, 0.95, 0.91], np.float32)
+    t = np.linspace(0.0, 1.0, 256, dtype=np.float32)
+    t = np.clip((t - 0.06) / 0.88, 0.0, 1.0)
+    t = t * t * (3.0 - 2.0 * t)  # a print's contrast: the middle steeper, the ends flat
+    table = shadow[None, :] + (high - shadow)[None, :] * t[:, None]
+    return np.clip(table * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
