@@ -2,9 +2,10 @@
 the Sentinel on every cover, as a task's job does (the photo prepared once).
 
 Prints the first-attempt pass rate (the share of covers delivered without a regeneration or a staff review),
-every cover that did not pass and why, and each check's median time against the median render time.
+every cover that did not pass and why, and each check's median time against the median render time. `--turns`
+renders every genre once per turn of its palette (each release is printed in one: presets.RELEASE_HUES).
 
-    .venv/bin/python bench/sentinel.py [--size 3000] [--genres hiphop,edm] [--photos couple,none] [--no-ocr]
+    .venv/bin/python bench/sentinel.py [--size 3000] [--genres hiphop,edm] [--photos couple,none] [--no-ocr] [--turns]
 """
 
 import argparse
@@ -21,6 +22,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.contact_sheet import SAMPLES, development_set, prepared  # noqa: E402
 from generation import engine  # noqa: E402
 from generation.engine import sentinel  # noqa: E402
+from generation.engine.presets import RELEASE_HUES  # noqa: E402
+
+
+def _titles(genre: str, artist: str, album: str) -> list[str]:
+    """The album title, then "<title> (Vol. 2)", "(Vol. 3)"... until every turn of the genre's palette is taken."""
+    from generation.engine.pipeline import release_hue
+
+    preset = engine.GENRES[genre]
+    wanted, titles = {0, *RELEASE_HUES.get(genre, ())}, {}
+    for n in range(1, 60):
+        title = album if n == 1 else f"{album} (Vol. {n})"
+        turn = release_hue(engine.CoverSpec(genre=genre, artist=artist, album=title, size=1400), preset)
+        titles.setdefault(turn, title)
+        if set(titles) == wanted:
+            break
+    return [titles[t] for t in sorted(titles)]
+
 
 
 def main() -> None:
@@ -31,6 +49,8 @@ def main() -> None:
     parser.add_argument("--format", default="png")
     parser.add_argument("--no-ocr", action="store_true")
     parser.add_argument("--photos", default="")
+    parser.add_argument("--turns", action="store_true",
+                        help="every genre once per turn of its palette (a release title that picks each turn)")
     args = parser.parse_args()
     sources = development_set([n for n in args.photos.split(",") if n] or None)
     ready = {name: prepared(image) for name, image in sources.items()}
@@ -38,8 +58,12 @@ def main() -> None:
     per_check: Counter = Counter()
     render_ms, timings, hashes, lows = [], {}, [], {}
     started = time.monotonic()
+    runs = []
     for genre in [g for g in args.genres.split(",") if g]:
         artist, album, feature = SAMPLES.get(genre, ("NOVA", "STILL STANDING", None))
+        titles = _titles(genre, artist, album) if args.turns else [album]
+        runs += [(genre, artist, title, feature) for title in titles]
+    for genre, artist, album, feature in runs:
         for col, (name, variant) in enumerate((n, v) for n in sources for v in args.variants.split(",")):
             spec = engine.CoverSpec(genre=genre, artist=artist, album=album, feature=feature, variant=variant,
                                     size=args.size, seed=11 + col, output_format=args.format, photo=sources[name],

@@ -216,9 +216,11 @@ def _tokens(text: str) -> list[str]:
 # Each release of a genre is printed in the genre's palette or in one of these turns of its hues (degrees, the
 # luminance of every colour kept), picked by the release's artist and title: one palette for every release of a
 # genre read as a template; a caller's palette or style reference is used as it is.
-RELEASE_HUES: dict[str, tuple[int, ...]] = {  # (only the turns that stay true to the genre; metal has none)
-    "hiphop": (-30, 180), "edm": (-30,), "rnb": (-30,), "indie": (-30, 180), "rock": (-30,), "pop": (-30,),
-    "jazz": (-30, 180), "ambient": (30, 120), "lofi": (180,), "classical": (180,),
+# (Only the turns that stay true to the genre; metal has none. A bright orange or gold turned toward red keeps
+# its luminance only as a pastel coral: hip-hop, indie and jazz turn the other way, to blue.)
+RELEASE_HUES: dict[str, tuple[int, ...]] = {
+    "hiphop": (180,), "edm": (-30,), "rnb": (-30,), "indie": (180,), "rock": (-30,), "pop": (-30,),
+    "jazz": (180,), "ambient": (30, 120), "lofi": (180,), "classical": (180,),
 }
 
 _ALIASES: dict[str, str] = {}
