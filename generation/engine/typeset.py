@@ -261,6 +261,10 @@ def _largest_fitting(role: Role, parts: list[str], typo: Typography, width: int,
     return lo
 
 
+TIGHT_BELOW = 0.7  # a role set under this share of its target size closes its letter spacing up first
+TIGHT_TRACKING = 0.02
+
+
 def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float = 1.0) -> list[Line]:
     """Lines for one role: the fewest lines that reach ~85% of the target cap height, balanced by width."""
     probe = choose_font(_display(role.text, role_caps(role, typo)), role.font)
@@ -285,6 +289,13 @@ def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float =
         if size >= 0.85 * ceiling:
             break
     size, parts = best
+    if size < TIGHT_BELOW * ceiling and typo.tracking > TIGHT_TRACKING:
+        # A word too long for its column ("NOCTURNES," in spaced capitals): the letter spacing goes before the
+        # size does, as a typesetter would close it up.
+        tight = replace(typo, tracking=TIGHT_TRACKING)
+        closed = _largest_fitting(role, parts, tight, width, ceiling)
+        if closed > size * 1.04:
+            return [_make_line(role, p, tight, closed) for p in parts]
     return [_make_line(role, p, typo, size) for p in parts]
 
 

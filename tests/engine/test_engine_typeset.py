@@ -166,3 +166,21 @@ def test_fitting_never_goes_below_the_smallest_size():
     role = Role("album", "A VERY LONG TITLE INDEED", 0.1, 1, typo.primary)
     assert _largest_fitting(role, [role.text], typo, 80, 6) == 6
     assert _largest_fitting(role, [role.text], typo, 80, 9) == 6
+
+
+def test_a_word_too_long_for_its_column_closes_its_letter_spacing_before_it_shrinks():
+    """Spaced capitals ("NOCTURNES," with the classical face's tracking) in a narrow column: the spacing is closed
+    up to 2% before the size gives way, so the line is set larger than at the genre's full spacing."""
+    from generation.engine.presets import GENRES as PRESETS
+    from generation.engine.typeset import TIGHT_TRACKING, Role, _largest_fitting, face_for, fit_role
+
+    typo = PRESETS["classical"].fonts
+    assert typo.tracking > TIGHT_TRACKING
+    role = Role("album", "NOCTURNES, OP. 9", 0.1, 3, face_for("NOCTURNES, OP. 9", typo.primary, typo))
+    narrow = fit_role(role, typo, 3000, 900)
+    assert narrow[0].tracking == pytest.approx(TIGHT_TRACKING * narrow[0].size)
+    spaced = _largest_fitting(role, [line.text for line in narrow], typo, 900, 10_000)
+    assert narrow[0].size > spaced * 1.04  # closing up bought a larger size
+    assert max(line.ink[2] - line.ink[0] for line in narrow) <= 900  # and the lines still fit
+    wide = fit_role(role, typo, 3000, 2600)  # room enough: the genre's spacing stays
+    assert wide[0].tracking == pytest.approx(typo.tracking * wide[0].size)
