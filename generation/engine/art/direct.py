@@ -436,10 +436,9 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
     if text in ("poster", "stack"):
-        anchor, flush = POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])]
+        anchor, flush = poster_anchor(comp), POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])][1]
         if pic.placement is not None and pic.placement.shape == "wash":
-            anchor = poster_anchor(comp)  # the face of the screened photo was cropped away from it
-            keep = pic.keep_clear
+            keep = pic.keep_clear  # the screened photo's face, cropped into the half the block leaves
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
             anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
         return Zone(m, bottom, anchor, flush)
