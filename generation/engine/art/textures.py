@@ -195,6 +195,25 @@ FORM_BOTTOM = 0.54  # the forms keep above this share of the height: below it is
 FORMS = ("sun", "quarter", "ring", "crescent", "split", "dots")
 
 
+class _Sheet:
+    """An n x n sheet in unit coordinates whose printed edges wobble: ink spreads a little unevenly, so a
+    form's edge is displaced by a fine noise (`spread` px), not a vector line."""
+
+    def __init__(self, rng: np.random.Generator, n: int, spread: float):
+        self.yy = (np.arange(n, dtype=np.float32)[:, None] + 0.5) / n
+        self.xx = (np.arange(n, dtype=np.float32)[None, :] + 0.5) / n
+        self.wobble = (fbm(rng, (n, n), octaves=3, base=max(12, n // 40)) - 0.5) * (spread / n)
+        self.aa = 1.2 / n
+
+    def disc(self, cx: float, cy: float, r: float) -> np.ndarray:
+        d = np.sqrt((self.xx - cx) ** 2 + (self.yy - cy) ** 2)
+        return np.clip((r - d + self.wobble) / self.aa + 0.5, 0.0, 1.0)
+
+    def under(self, a: float, b: float, offset: float = 0.0) -> np.ndarray:
+        """1 above the line y = a + b x (shifted down by `offset`), 0 below it."""
+        return np.clip((a + b * self.xx + offset - self.yy + self.wobble) / self.aa + 0.5, 0.0, 1.0)
+
+
 def shape(rng: np.random.Generator, n: int, palette, forms: tuple[str, ...] = FORMS) -> np.ndarray:
     """A screen-printed poster: one bold form at poster scale, in two inks with a halftone fade,
     misregistration, uneven ink and paper tooth. The form keeps above FORM_BOTTOM: the type goes low.
@@ -206,17 +225,8 @@ def shape(rng: np.random.Generator, n: int, palette, forms: tuple[str, ...] = FO
     inks = sorted((np.asarray(palette[i], np.float32) for i in (2, 3, 1)),
                   key=lambda c: -abs(colour_luminance(c) - colour_luminance(ground)))
     ink, second = inks[0], inks[1]
-    yy = (np.arange(n, dtype=np.float32)[:, None] + 0.5) / n
-    xx = (np.arange(n, dtype=np.float32)[None, :] + 0.5) / n
-    # Ink spreads a little unevenly: the form's edge is displaced by a fine noise, not a vector line.
-    wobble = (fbm(rng, (n, n), octaves=3, base=max(12, n // 40)) - 0.5) * (3.0 / n)
-    aa = 1.2 / n
-
-    def disc(cx, cy, r):
-        return np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + wobble) / aa + 0.5, 0.0, 1.0)
-
-    def under(a, b, offset=0.0):  # 1 above the line y = a + b x (shifted down by `offset`)
-        return np.clip((a + b * xx + offset - yy + wobble) / aa + 0.5, 0.0, 1.0)
+    sheet = _Sheet(rng, n, 3.0)
+    xx, yy, disc, under = sheet.xx, sheet.yy, sheet.disc, sheet.under
 
     # (A rainbow arch, a row of bars and two overlapping discs read as a sticker, a chart and a diagram.)
     form = forms[int(rng.integers(len(forms)))]
@@ -286,17 +296,12 @@ def worn(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     # The most saturated ink, a light one breaking the tie: a blood moon, a rust block, a bone bar.
     ink = max((np.asarray(palette[i], np.float32) for i in (2, 3, 1)),
               key=lambda c: float(c.max() - c.min()) + colour_luminance(c) * 0.5)
-    yy = (np.arange(n, dtype=np.float32)[:, None] + 0.5) / n
-    xx = (np.arange(n, dtype=np.float32)[None, :] + 0.5) / n
-    wobble = (fbm(rng, (n, n), octaves=3, base=max(12, n // 40)) - 0.5) * (4.0 / n)
-    aa = 1.2 / n
+    sheet = _Sheet(rng, n, 4.0)
     if rng.random() < 0.6:  # an eclipse above the type
         r = float(rng.uniform(0.24, 0.3))
-        cx, cy = float(rng.choice([0.5, 0.38, 0.62])), FORM_BOTTOM - r - 0.03
-        field = np.clip((r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + wobble) / aa + 0.5, 0.0, 1.0)
+        field = sheet.disc(float(rng.choice([0.5, 0.38, 0.62])), FORM_BOTTOM - r - 0.03, r)
     else:  # a block from the top edge down to the type (a thin bar across black read as a glitch)
-        bottom = float(rng.uniform(0.42, FORM_BOTTOM))
-        field = np.clip((bottom - yy + wobble) / aa + 0.5, 0.0, 1.0)
+        field = sheet.under(float(rng.uniform(0.42, FORM_BOTTOM)), 0.0)
     # Wear: a coarse mottle cut crisp, streaks along the squeegee's pull, fine pits where the mesh clogged.
     mottle = fbm(rng, (n, n), octaves=6, base=int(rng.integers(6, 12)), persistence=0.65)
     streak = cv2.resize(rng.random((1, max(8, n // 6)), dtype=np.float32), (n, n), interpolation=cv2.INTER_LINEAR)
