@@ -11,11 +11,10 @@ import cv2
 import numpy as np
 
 from . import composite, cutout
+from .art import zones
 from .art.compositions import GRIT_GRAIN, Composition, choose
 from .art.devices import poster_device
-from .art.direct import Picture, faces_fit, picture, stamp_backdrop, text_room, usable_side
-from .art.direct import roles as art_roles
-from .art.direct import text_zone as art_zone
+from .art.direct import Picture, faces_fit, picture, text_room, usable_side
 from .art.matte import refine as refine_matte
 from .art.prepare import PreparedPhoto, prepare_photo
 from .art.prints import draw_halo, figure_duotone, printed_stock
@@ -154,16 +153,21 @@ def segment(c: Canvas) -> None:
                                     for b in p.text]
 
 
+def composition_for(genre: str, variant: str, seed: int, p: PreparedPhoto | None, side: int) -> Composition:
+    """The library's composition for this seed and prepared photo (its geometry rules out what it cannot hold)."""
+    return choose(genre, variant, seed, usable_side(p), side,
+                  cutout=p is not None and p.gate.passed and p.subject is not None, room=text_room(p),
+                  whole=faces_fit(p, side), photo_size=p.size if p is not None else None,
+                  faces=len(p.faces) if p is not None else 0)
+
+
 def compose(c: Canvas) -> None:
     """Choose the cover's composition from the genre's library (seed and photo geometry) and draw its picture.
 
     A cut-out layout ("figure") goes through the scene and cut-out stages and only when the mask gate passed;
     every other layout is drawn here, photo first, at the working size."""
     p = c.prepared
-    c.art = choose(c.spec.genre, c.spec.variant, c.spec.seed, usable_side(p), c.side,
-                   cutout=p is not None and p.gate.passed and p.subject is not None, room=text_room(p),
-                   whole=faces_fit(p, c.side), photo_size=p.size if p is not None else None,
-                   faces=len(p.faces) if p is not None else 0)
+    c.art = composition_for(c.spec.genre, c.spec.variant, c.spec.seed, p, c.side)
     c.measurements["composition"] = {"layout": c.art.layout.name}
     override = None
     if c.spec.background_backend == "diffusion":
@@ -395,14 +399,14 @@ def layout(c: Canvas) -> None:
         ground = (c.palette[0], 0.82)
     art = {}
     if c.picture is not None:
-        zone = art_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.spec.text_position)
-        art = {"zone": zone, "roles": art_roles(c.art, c.spec, c.preset.fonts)}
-        if c.art.layout.photo == "full" and c.art.layout.text in ("bottom", "top", "corner"):
+        zone = zones.text_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.spec.text_position)
+        art = {"zone": zone, "roles": zones.roles(c.art, c.spec, c.preset.fonts)}
+        if c.art.layout.photo in ("full", "stretch") and c.art.layout.text in ("bottom", "top", "corner", "stack"):
             ground = (c.palette[0], TYPE_BED)  # type on the photo sits on a fade into the ground colour
         elif c.art.layout.on_scene:  # a stencil's print dies into the paper under the type
             ground = (stencil_inks(c.palette, c.art.dark_print)[0], 0.94)
         if c.art.layout.text == "stamp":
-            art["backdrop"] = stamp_backdrop(c.palette[c.art.direction.band])
+            art["backdrop"] = zones.stamp_backdrop(c.palette[c.art.direction.band])
         elif c.art.layout.text in ("poster", "stack") and c.art.layout.flat:
             # A printed poster: the genre's device with the type (over a photo it would cross a face).
             art["backdrop"] = poster_device(c.spec.genre, c.palette, c.art.variation)

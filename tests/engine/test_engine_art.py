@@ -341,7 +341,8 @@ def test_a_screened_photo_under_a_title_shows_its_face_where_the_block_does_not_
     from dataclasses import replace as replaced
 
     from generation.engine.art.compositions import LAYOUTS
-    from generation.engine.art.direct import picture, text_zone
+    from generation.engine.art.direct import picture
+    from generation.engine.art.zones import text_zone
 
     photo = prepared_set[name]
     palette = resolve_palette(GENRES["pop"], None)
@@ -366,8 +367,9 @@ def test_a_side_column_is_led_by_the_text_whose_words_fit_it(prepared_set):
     from dataclasses import replace as replaced
 
     from generation.engine.art.compositions import LAYOUTS
-    from generation.engine.art.direct import picture, roles
+    from generation.engine.art.direct import picture
     from generation.engine.art.raster import colour_luminance
+    from generation.engine.art.zones import roles
     from generation.engine.presets import GENRES as PRESETS
 
     side_layout = next(lay for lay in LAYOUTS["artist"] if lay.name == "side")

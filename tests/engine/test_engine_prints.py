@@ -82,15 +82,14 @@ def test_bold_forms_keep_above_the_type(genre, form):
         assert np.abs(high - np.asarray(palette[0], np.float32)).max(axis=2).mean() > 0.05, seed  # a form
 
 
-def test_a_gated_figure_stands_on_printed_stock_with_a_halo_behind_its_head(photo_set, prepared_set):
+def test_a_gated_figure_stands_on_printed_stock_with_a_halo_behind_its_head(photo_set, prepared_set, seed_for):
     """The cut-out (its mask passed the gate) on the stencil's flat stock, a disc of the second ink centred on its
     head: a stage, not a rendered texture."""
     import io
 
     from PIL import Image
 
-    names = [lay.name for lay in LAYOUTS["background"]]
-    seed = (names.index("figure") - 1) % len(names)
+    seed = seed_for("figure", prepared_set["halfbody_portrait"], "rnb", "background", 1400)
     palette = resolve_palette(GENRES["rnb"], None)
     result = render(CoverSpec(genre="rnb", artist="Layla Moore", album="Velvet Hours", variant="background",
                               seed=seed, size=1400, output_format="png", photo=photo_set["halfbody_portrait"]),

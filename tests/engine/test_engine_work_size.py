@@ -116,22 +116,17 @@ def test_fade_rows_blends_toward_the_ground_colour():
     assert abs(int(canvas[80, 0, 0]) - 40) <= 1  # 200 * (1 - 0.8)
 
 
-def _figure_seed() -> int:
-    from generation.engine.art.compositions import LAYOUTS
-
-    names = [lay.name for lay in LAYOUTS["background"]]
-    return (names.index("figure") - 1) % len(names)
-
-
 @needs_models
 @pytest.mark.parametrize("genre", ["hiphop", "indie"])
-def test_small_cut_out_laid_on_the_cover_matches_compositing_it_on_a_larger_canvas(genre, photo_set, monkeypatch):
+def test_small_cut_out_laid_on_the_cover_matches_compositing_it_on_a_larger_canvas(genre, photo_set, prepared_set,
+                                                                                   seed_for, monkeypatch):
     photo = photo_set["halfbody_portrait"]  # its mask passes the gate: the background cover is a cut-out
-    late = render(spec(genre=genre, variant="background", photo=photo, seed=_figure_seed()))
+    figure = seed_for("figure", prepared_set["halfbody_portrait"], genre, "background", SIDE)
+    late = render(spec(genre=genre, variant="background", photo=photo, seed=figure))
     assert late.measurements["subject"]["shape"] == "cutout"
     assert late.measurements["work_size"] == late.measurements["scene"]["work_size"]
     monkeypatch.setattr(pipeline, "LATE_SUBJECTS", False)
-    early = render(spec(genre=genre, variant="background", photo=photo, seed=_figure_seed()))
+    early = render(spec(genre=genre, variant="background", photo=photo, seed=figure))
     assert early.measurements["work_size"] > late.measurements["work_size"]
     assert late.measurements["subject"] == early.measurements["subject"]
     a = np.asarray(Image.open(io.BytesIO(late.data)).convert("RGB")).astype(np.float32)

@@ -15,6 +15,7 @@ MAX_ENLARGE = 3.5  # cover pixels per photo pixel the grain can still hide; past
 # accepts (400 px and up) fills a 3000 px cover this way rather than shrinking to a framed postcard.
 GRIT_ENLARGE = 7.5
 GRIT_TREATMENTS = ("mono", "duotone", "tritone")
+INK_TREATMENTS = ("duotone", "tritone")  # the photo printed in the palette's inks rather than graded
 GRIT_GRAIN = 2.2  # times the genre's grain
 BAND_PHOTO = 0.68  # the photo's share of the height in a band layout (the band takes the rest)
 SIDE_PHOTO = 0.6  # the photo's share of the width in a side layout (a solid column holds the type)
@@ -25,7 +26,7 @@ MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    photo: str  # "full", "band", "side", "panel", "texture", "cutout" or "none"
+    photo: str  # "full", "band", "side", "panel", "texture", "stretch", "cutout" or "none"
     text: str  # "bottom", "top", "band", "side", "stamp", "corner", "poster", "below" or "stack"
     share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
     face_share: float = 0.2  # the face cluster's height in the crop
@@ -40,6 +41,7 @@ class Layout:
     reverse: bool = False  # a stencil printed light on black stock
     flat: bool = False  # no scene: one flat ink on paper (a printed typographic poster)
     form: bool = False  # the scene alone: the genre's bold printed form (FORM_SCENES) when it has one
+    instead_of: str | None = None  # used only where the named layout does not fit (a gritty twin of a colour one)
 
 
 # Secondary lines are held to half the dominant one's cap height (typeset.HIERARCHY) and must still read at
@@ -65,6 +67,8 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("grit", "full", "bottom", 1.0, face_share=0.22, eye_y=0.36, type=_FORWARD, grit=True),
         Layout("panel", "panel", "below", 0.64, face_share=0.26, eye_y=0.4, type=_COMPACT),
         Layout("grit-top", "full", "top", 1.0, face_share=0.2, eye_y=0.56, type=_FORWARD, grit=True),
+        Layout("grit-corner", "full", "corner", 1.0, face_share=0.3, eye_y=0.42, type=_SMALL, grit=True,
+               instead_of="corner"),
         # A tall crop beside a solid column of type: a tight portrait's face fills the frame and leaves no room
         # for type on it, and a framed panel would shrink it to a postcard.
         # (Black and white, duotone or tritone only: beside a flat column, a colour photo reads as a press shot.)
@@ -83,6 +87,12 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("print-top", "texture", "top", 1.0, face_share=0.26, eye_y=0.62, type=_COMPACT, on_scene=True),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.7, type=_COMPACT),
+        # The photo's own colours as the atmosphere: a slit-scan, the row under the chin dragged down to the
+        # bottom edge in streaks, the head and shoulders above it untouched.
+        Layout("stretch", "stretch", "bottom", 1.0, face_share=0.2, eye_y=0.27, type=_COMPACT),
+        # (In black and white or the genre's inks under heavy grain where a colour one would be enlarged too far.)
+        Layout("stretch-grit", "stretch", "bottom", 1.0, face_share=0.2, eye_y=0.27, type=_COMPACT, grit=True,
+               instead_of="stretch"),
     ),
     # A typographic poster: the title is the image, the photo absent, a texture or a small panel.
     "text": (
@@ -90,6 +100,12 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
         Layout("stack", "none", "stack", 0.0, type=_STACK),
         Layout("stack-texture", "texture", "stack", 1.0, face_share=0.3, type=_STACK),
+        # The title as the image over the photo itself: over its dragged streaks, or over a black-and-white
+        # full bleed where the faces leave room for a block of type.
+        Layout("stretch-stack", "stretch", "stack", 1.0, face_share=0.17, eye_y=0.22, type=_STACK),
+        Layout("stretch-stack-grit", "stretch", "stack", 1.0, face_share=0.17, eye_y=0.22, type=_STACK, grit=True,
+               instead_of="stretch-stack"),
+        Layout("stack-photo", "full", "stack", 1.0, face_share=0.18, eye_y=0.3, type=_STACK, grit=True),
     ),
 }
 LAYOUTS["free"] = LAYOUTS["artist"]
@@ -127,7 +143,7 @@ DIRECTIONS: dict[str, ArtDirection] = {
     "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "paper", "worn", "sun"),
                            ("dark", "depth"),
                            grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2, dark_prints=True),
-    "edm": ArtDirection(("duotone", "tritone", "cross"), ("flow", "interference", "ring", "dots"),
+    "edm": ArtDirection(("duotone", "tritone", "cross", "split"), ("flow", "interference", "ring", "dots"),
                         ("wash", "dark"),
                         grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2, dark_prints=True),
     "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "gradient", "crescent", "sun"), ("depth", "wash"),
@@ -211,9 +227,9 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return True
     if photo_side is None or (layout.photo == "cutout" and not cutout):
         return False
-    if layout.photo == "full" and room < TEXT_ROOM:
+    if layout.photo in ("full", "stretch") and room < TEXT_ROOM:
         return False
-    if whole is not None and layout.photo in ("full", "band", "side") and not whole(layout):
+    if whole is not None and layout.photo in ("full", "band", "side", "stretch") and not whole(layout):
         return False  # the faces with their hair and chin cannot all be in this layout's frame
     if layout.on_scene and not 1 <= faces <= PRINT_FACES:
         return False  # a stencil prints a person or a few: without a face it prints the scenery, a crowd is noise
@@ -239,17 +255,31 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     art = direction(genre)
     layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
     usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size, faces)]
+    names = {lay.name for lay in usable}
+    usable = [lay for lay in usable if lay.instead_of not in names]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
+        if variant in ("background", "text"):
+            # The artist's photo is in every cover of the task: a photo-free poster or form would ship the same
+            # cover for every artist of the genre. (Without a usable layout, the photo-free ones stay.)
+            usable = with_photo or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
             usable = [lay for lay in with_photo if lay.photo != "panel"] or with_photo or [smallest]
+            # A photo that fills the cover with room for type is shown whole: a column, a slab or a stamped box
+            # beside it throws a third of it away and reads as a web banner (kept for a face that fills the
+            # frame, or a group too wide for a square).
+            usable = [lay for lay in usable if lay.photo == "full" and lay.text != "stamp"] or usable
     seed = int(seed) % (1 << 62)
     salt = zlib.crc32(genre.encode())
     layout = usable[(seed + VARIANT_OFFSET[variant]) % len(usable)]
     rest = seed // len(usable) + salt
     treatments = [t for t in art.treatments if t in GRIT_TREATMENTS] or list(GRIT_TREATMENTS) if layout.grit \
         else art.treatments
+    if variant in ("artist", "free") and layout.photo == "full" and not layout.grit:
+        # The photo as the cover is graded like a photograph (film, split toning, cross-processing, black and
+        # white); a two- or three-ink print of a full-bleed portrait reads as one colour washed over a snapshot.
+        treatments = [t for t in treatments if t not in INK_TREATMENTS] or treatments
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
     if layout.photo != "none":

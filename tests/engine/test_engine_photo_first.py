@@ -1,0 +1,112 @@
+"""Photo-first: with a photo, every cover of a task is made from it (no photo-free poster or form), the artist
+cover shows it whole and graded like a photograph, and the photo layouts of the background and text covers (the
+slit-scan stretch, the title over the photo) keep the faces whole and clear of the type."""
+
+import numpy as np
+import pytest
+
+from generation.engine import GENRES, CoverSpec, render
+from generation.engine.art import treatments
+from generation.engine.art.compositions import INK_TREATMENTS, LAYOUTS, fits
+from generation.engine.art.direct import faces_fit, text_room, usable_side
+from generation.engine.pipeline import composition_for
+from generation.engine.segmentation import DEFAULT_MODEL_DIR, MODEL_FILES
+from generation.engine.sentinel.composition import face_clear
+
+SIDE = 1400
+pytestmark = pytest.mark.skipif(not all((DEFAULT_MODEL_DIR / m.filename).is_file() for m in MODEL_FILES),
+                                reason="segmentation models not fetched (python manage.py fetch_models)")
+# Photos whose faces leave room for type on a square full bleed (a face filling the frame, a wide group or a
+# 480p frame may need a column, a band or a panel instead).
+ROOMY = ("halfbody_portrait", "busy_background", "full_body_with_dog", "phone_size_3500px")
+
+
+def test_with_a_photo_no_cover_of_the_task_is_photo_free(prepared_set):
+    """A photo-free poster or form would ship the same cover for every artist of the genre: it is only the last
+    resort, for a photo no layout of the variant can hold (a wide group with no room for type and no cut-out)."""
+    free = set()
+    for name, prepared in prepared_set.items():
+        side, room, whole = usable_side(prepared), text_room(prepared), faces_fit(prepared, 3000)
+        cutout = prepared.gate.passed and prepared.subject is not None
+        for genre in GENRES:
+            for variant in ("artist", "background", "text", "free"):
+                holds = any(lay.photo != "none" and fits(lay, side, 3000, cutout, room, whole, prepared.size,
+                                                         len(prepared.faces)) for lay in LAYOUTS[variant])
+                for seed in range(6):
+                    layout = composition_for(genre, variant, seed, prepared, 3000).layout
+                    if layout.photo == "none":
+                        assert not holds, (name, genre, variant, seed, layout.name)
+                        free.add(name)
+    assert free <= {"group"}, free  # every other photo of the set is in every cover made from it
+
+
+@pytest.mark.parametrize("name", ROOMY)
+def test_the_artist_cover_is_the_whole_photo_graded_as_a_photograph(name, prepared_set):
+    prepared = prepared_set[name]
+    seen = set()
+    for genre in GENRES:
+        for seed in range(8):
+            comp = composition_for(genre, "artist", seed, prepared, 3000)
+            seen.add(comp.layout.name)
+            # Not beside a column, over a band or under a stamped box: the photo is the cover.
+            assert comp.layout.photo == "full" and comp.layout.text != "stamp", (genre, seed, comp.layout.name)
+            if not comp.layout.grit:  # a colour full bleed is graded, never printed in the palette's inks
+                assert comp.treatment not in INK_TREATMENTS, (genre, seed, comp.layout.name, comp.treatment)
+    # Still four designs; three where the crop is too small for colour and only the gritty full bleeds hold it.
+    colour = any(not lay.grit for lay in LAYOUTS["artist"] if lay.name in seen)
+    assert len(seen) >= (4 if colour else 3), seen
+
+
+def test_a_face_that_fills_the_frame_may_still_stand_beside_a_column(prepared_set):
+    """The tight portrait leaves no room for type on a full bleed: its artist covers fall back to the layouts that
+    hold it (a side column, a band), never to a photo-free one."""
+    prepared = prepared_set["portrait_tight"]
+    layouts = {composition_for("hiphop", "artist", seed, prepared, 3000).layout for seed in range(8)}
+    assert layouts and all(lay.photo != "none" for lay in layouts)
+    assert any(lay.photo in ("side", "band", "panel") for lay in layouts), {lay.name for lay in layouts}
+
+
+def test_a_stretch_drags_one_row_of_the_picture_down_in_streaks():
+    rng = np.random.default_rng(3)
+    rgb = rng.uniform(0, 255, (200, 160, 3)).astype(np.float32)
+    out = treatments.stretch(rgb, 90)
+    assert out.shape == rgb.shape
+    assert np.array_equal(out[:90], rgb[:90])  # above the seam, untouched
+    below = out[90:]
+    # Each column is one colour fading a little toward the edge: the rows are scaled copies of the first one.
+    ratio = below[-1] / np.maximum(below[0], 1e-3)
+    assert np.allclose(ratio, ratio.mean(), atol=1e-3) and 0.7 < ratio.mean() < 0.9
+    assert below[0].std() > 5  # streaks of the row's colours, not a flat fill
+    assert np.abs(np.diff(below[0], axis=0)).mean() < np.abs(np.diff(rgb[89], axis=0)).mean()  # softened
+
+
+def _seeds(layout: str, genre: str, variant: str, prepared) -> list[int]:
+    names = (layout, f"{layout}-grit")  # (its gritty twin where the colour one would be enlarged too far)
+    return [s for s in range(24) if composition_for(genre, variant, s, prepared, SIDE).layout.name in names]
+
+
+@pytest.mark.parametrize(("layout", "variant"), [("stretch", "background"), ("stretch-stack", "text"),
+                                                 ("stack-photo", "text")])
+def test_photo_layouts_keep_every_face_whole_and_clear_of_the_type(layout, variant, photo_set, prepared_set):
+    rendered = 0
+    for name in ("halfbody_portrait", "full_body", "couple", "phone_size_3500px", "full_body_with_dog"):
+        prepared = prepared_set[name]
+        genre = sorted(GENRES)[rendered % len(GENRES)]
+        seeds = _seeds(layout, genre, variant, prepared)
+        if not seeds:
+            continue  # the photo cannot hold this layout (no room for the type beside its faces)
+        result = render(CoverSpec(genre=genre, artist="Layla Moore", album="Velvet Hours", variant=variant,
+                                  seed=seeds[0], size=SIDE, output_format="jpeg", photo=photo_set[name]), prepared)
+        m = result.measurements
+        assert m["composition"]["layout"].startswith(layout)
+        face = m["subject"]["face_box"]
+        assert face is not None, name
+        verdict, values = face_clear(face, m["text_boxes"], SIDE)
+        assert verdict == "pass", (name, layout, values)
+        assert face[1] >= 0 and face[3] <= SIDE and face[0] >= 0 and face[2] <= SIDE, (name, face)
+        if layout.startswith("stretch"):
+            seam = m["composition"]["stretch_row"]
+            assert face[3] <= seam, (name, face, seam)  # the streaks begin under the chin
+            assert min(box[1] for box in m["text_boxes"]) >= seam, name  # the type over the streaks
+        rendered += 1
+    assert rendered >= 3, (layout, rendered)  # the layout is reachable on most photos with room
