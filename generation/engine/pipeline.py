@@ -401,7 +401,7 @@ def layout(c: Canvas) -> None:
     if c.picture is not None:
         zone = zones.text_zone(c.art, c.picture, c.side, c.spec.explicit, c.preset.fonts.align, c.spec.text_position)
         art = {"zone": zone, "roles": zones.roles(c.art, c.spec, c.preset.fonts)}
-        if c.art.layout.photo in ("full", "stretch") and c.art.layout.text in ("bottom", "top", "corner", "stack"):
+        if c.art.layout.photo == "full" and c.art.layout.text in ("bottom", "top", "corner", "stack"):
             ground = (c.palette[0], TYPE_BED)  # type on the photo sits on a fade into the ground colour
         elif c.art.layout.on_scene:  # a stencil's print dies into the paper under the type
             ground = (stencil_inks(c.palette, c.art.dark_print)[0], 0.94)

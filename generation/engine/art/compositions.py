@@ -26,7 +26,7 @@ MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    photo: str  # "full", "band", "side", "panel", "texture", "stretch", "cutout" or "none"
+    photo: str  # "full", "band", "side", "panel", "texture", "cutout" or "none"
     text: str  # "bottom", "top", "band", "side", "stamp", "corner", "poster", "below" or "stack"
     share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
     face_share: float = 0.2  # the face cluster's height in the crop
@@ -87,12 +87,6 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("print-top", "texture", "top", 1.0, face_share=0.26, eye_y=0.62, type=_COMPACT, on_scene=True),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.7, type=_COMPACT),
-        # The photo's own colours as the atmosphere: a slit-scan, the row under the chin dragged down to the
-        # bottom edge in streaks, the head and shoulders above it untouched.
-        Layout("stretch", "stretch", "bottom", 1.0, face_share=0.2, eye_y=0.27, type=_COMPACT),
-        # (In black and white or the genre's inks under heavy grain where a colour one would be enlarged too far.)
-        Layout("stretch-grit", "stretch", "bottom", 1.0, face_share=0.2, eye_y=0.27, type=_COMPACT, grit=True,
-               instead_of="stretch"),
     ),
     # A typographic poster: the title is the image, the photo absent, a texture or a small panel.
     "text": (
@@ -100,11 +94,8 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
         Layout("stack", "none", "stack", 0.0, type=_STACK),
         Layout("stack-texture", "texture", "stack", 1.0, face_share=0.3, type=_STACK),
-        # The title as the image over the photo itself: over its dragged streaks, or over a black-and-white
-        # full bleed where the faces leave room for a block of type.
-        Layout("stretch-stack", "stretch", "stack", 1.0, face_share=0.17, eye_y=0.22, type=_STACK),
-        Layout("stretch-stack-grit", "stretch", "stack", 1.0, face_share=0.17, eye_y=0.22, type=_STACK, grit=True,
-               instead_of="stretch-stack"),
+        # The title as the image over a black-and-white full bleed of the photo, where the faces leave room for
+        # a block of type above or under them.
         Layout("stack-photo", "full", "stack", 1.0, face_share=0.18, eye_y=0.3, type=_STACK, grit=True),
     ),
 }
@@ -227,9 +218,9 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return True
     if photo_side is None or (layout.photo == "cutout" and not cutout):
         return False
-    if layout.photo in ("full", "stretch") and room < TEXT_ROOM:
+    if layout.photo == "full" and room < TEXT_ROOM:
         return False
-    if whole is not None and layout.photo in ("full", "band", "side", "stretch") and not whole(layout):
+    if whole is not None and layout.photo in ("full", "band", "side") and not whole(layout):
         return False  # the faces with their hair and chin cannot all be in this layout's frame
     if layout.on_scene and not 1 <= faces <= PRINT_FACES:
         return False  # a stencil prints a person or a few: without a face it prints the scenery, a crowd is noise

@@ -74,8 +74,7 @@ def faces_fit(photo: PreparedPhoto | None, side: int):
         return None
 
     def whole(layout) -> bool:
-        aspect = {"full": 1.0, "stretch": 1.0, "side": side_share(photo)}.get(layout.photo,
-                                                                            1.0 / (1.0 - BAND_SHARE))
+        aspect = {"full": 1.0, "side": side_share(photo)}.get(layout.photo, 1.0 / (1.0 - BAND_SHARE))
         comp = Composition(layout, "", "", "", None)
         crop = _crop(photo, comp, aspect, side)
         if layout.photo == "side":  # a narrow frame for one person: a couple or a band would be sliced through
@@ -137,18 +136,6 @@ def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, fac
     ears = TIGHT_EARS if layout.photo == "side" else EARS
     return face_crop(photo.size, aspect, photo.cluster(min(w, h * aspect)), face_share=face_share,
                      eye_y=layout.eye_y, face_x=face_x, zoom_limit=needed, ears=ears)
-
-
-STRETCH_FROM = (0.4, 0.66)  # of the side: where the streaks may begin (room for the type under them)
-STRETCH_GAP = 0.06  # of the side: under the chin, the neck before the streaks
-
-
-def stretch_row(face: tuple | None, side: int) -> float:
-    """Where a stretch layout's streaks begin, in cover pixels: a little under the faces' chins, so the head
-    stands on a field of its own colours that fills half the cover."""
-    if face is None:
-        return side * 0.52
-    return float(np.clip(face[3] + side * STRETCH_GAP, side * STRETCH_FROM[0], side * STRETCH_FROM[1]))
 
 
 def _treated(photo: PreparedPhoto, crop: Crop, size: tuple[int, int], comp: Composition, palette, rng,
@@ -241,14 +228,6 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         crop = _crop(photo, comp, 1.0, side, face_x, subject_crop=subject_crop)
         canvas = _treated(photo, crop, (work, work), comp, palette, rng)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
-        photo_box = (0, 0, side, side)
-        placement = Placement(photo_box, face, "photo")
-    elif kind == "stretch":
-        crop = _crop(photo, comp, 1.0, side, comp.face_x, subject_crop=subject_crop)
-        canvas = _treated(photo, crop, (work, work), comp, palette, rng)
-        face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
-        seam = stretch_row(face, side)
-        canvas = treatments.stretch(canvas, seam / f)
         photo_box = (0, 0, side, side)
         placement = Placement(photo_box, face, "photo")
     elif kind == "band":
@@ -352,11 +331,9 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = treatments.dust(canvas, rng, direction.dust)
         canvas = treatments.vignette(canvas, direction.vignette)
     measurements = {"layout": layout.name, "photo": kind, "treatment": comp.treatment if kind != "none" else None,
-                    "scene": comp.scene if kind not in ("full", "band", "side", "stretch") else None,
+                    "scene": comp.scene if kind not in ("full", "band", "side") else None,
                     "background": comp.background, "work_size": work}
-    if kind == "stretch":
-        measurements["stretch_row"] = round(seam)  # where the streaks begin, in cover pixels
-    if crop is not None and photo_box is not None and kind in ("full", "band", "side", "panel", "stretch"):
+    if crop is not None and photo_box is not None and kind in ("full", "band", "side", "panel"):
         # Cover pixels per photo pixel where the photo lies: the enlargement the cap is about.
         measurements["enlargement"] = round((photo_box[2] - photo_box[0]) / crop.width, 2)
     return Picture(np.ascontiguousarray(to_uint8(canvas)), placement, keep, photo_box, measurements)

@@ -154,24 +154,6 @@ def transform_background(rgb: np.ndarray, weight: np.ndarray, palette, how: str,
     return mix(rgb, back, (1.0 - weight) * amount)
 
 
-STRETCH_ROWS = 3  # rows averaged into the line that is dragged down (one row alone carries the sensor's noise)
-STRETCH_SOFT = 0.0012  # of the side: the line's sideways blur (a streak per pixel reads as a barcode)
-STRETCH_DEEPEN = 0.8  # the streaks' brightness at the bottom edge (1: as at the seam)
-
-
-def stretch(rgb: np.ndarray, start: float) -> np.ndarray:
-    """A slit-scan: the picture's row at `start` dragged down to the bottom edge in streaks of its colours,
-    deepening a little toward the edge; above it the picture is untouched. Returns a new picture."""
-    h, w = rgb.shape[:2]
-    s = int(np.clip(round(start), STRETCH_ROWS, h - 1))
-    line = np.asarray(rgb[s - STRETCH_ROWS:s], np.float32).mean(axis=0)
-    line = cv2.GaussianBlur(line[None], (0, 0), sigmaX=max(0.5, w * STRETCH_SOFT), sigmaY=0.1)[0]
-    fall = np.linspace(1.0, STRETCH_DEEPEN, h - s, dtype=np.float32)
-    out = np.array(rgb, np.float32)
-    out[s:] = line[None] * fall[:, None, None]
-    return out
-
-
 # -- film emulation, on the finished picture -------------------------------------------------------
 
 def halation(rgb: np.ndarray, strength: float) -> np.ndarray:

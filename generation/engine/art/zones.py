@@ -1,6 +1,6 @@
 """Where an art-directed cover's type goes: the metadata's roles at the layout's sizes, the zone clear of the
-faces with their hair and chin (or over a stretch's streaks, beside a side photo, across a band), and the
-stamped box laid under a stamp layout's lines."""
+faces with their hair and chin (or beside a side photo, across a band), and the stamped box laid under a stamp
+layout's lines."""
 
 from __future__ import annotations
 
@@ -103,9 +103,6 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
         return Zone(m + round(side * 0.02), bottom, "bottom", "left", column[0] + pad, column[1] - pad)
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
-    if comp.layout.photo == "stretch":  # the type over the streaks, under the head
-        flush = POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])][1] if text in POSTER_PLACES else align
-        return Zone(pic.measurements["stretch_row"] + round(side * 0.025), bottom, "bottom", flush)
     if text in ("poster", "stack") and comp.layout.photo == "full":
         # The block over the photo itself: under the faces, or above them where the crop leaves more room there.
         flush = POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])][1]
