@@ -94,9 +94,10 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("poster-texture", "texture", "poster", 1.0, face_share=0.24, type=_POSTER),
         Layout("stack", "none", "stack", 0.0, type=_STACK),
         Layout("stack-texture", "texture", "stack", 1.0, face_share=0.3, type=_STACK),
-        # The title as the image over a black-and-white full bleed of the photo, where the faces leave room for
-        # a block of type above or under them.
+        # The title as the image over a black-and-white full bleed of the photo (stacked, or a poster's block),
+        # where the faces leave room for it above or under them.
         Layout("stack-photo", "full", "stack", 1.0, face_share=0.18, eye_y=0.3, type=_STACK, grit=True),
+        Layout("poster-photo", "full", "poster", 1.0, face_share=0.18, eye_y=0.3, type=_POSTER, grit=True),
     ),
 }
 LAYOUTS["free"] = LAYOUTS["artist"]
@@ -250,9 +251,9 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in usable if lay.instead_of not in names]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
-        if variant in ("background", "text"):
-            # The artist's photo is in every cover of the task: a photo-free poster or form would ship the same
-            # cover for every artist of the genre. (Without a usable layout, the photo-free ones stay.)
+        if variant == "text":
+            # The title over the artist's photo: a photo-free poster would ship the same cover for every artist
+            # of the genre. (The background cover may leave the artist out: its atmosphere is the point.)
             usable = with_photo or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
