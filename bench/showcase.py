@@ -22,7 +22,7 @@ CELL, PAD = 360, 12
 PICKS = [
     ("full_body_spacesuit", "rock", "artist", 3), ("couple", "indie", "artist", 2),
     ("portrait_tight", "hiphop", "background", 3), ("couple", "pop", "background", 2),
-    ("group_posed", "jazz", "background", 3), ("portrait_tight", "metal", "background", 3),
+    ("group_posed", "jazz", "text", 1), ("portrait_tight", "metal", "background", 3),
     ("full_body_spacesuit", "edm", "text", 6), ("none", "rnb", "artist", 2),
 ]
 
