@@ -2,9 +2,11 @@
 cover shows it whole and graded like a photograph, and the title set over the photo keeps the faces whole and
 clear of the type."""
 
+import numpy as np
 import pytest
 
 from generation.engine import GENRES, CoverSpec, render
+from generation.engine.art import treatments
 from generation.engine.art.compositions import INK_TREATMENTS, LAYOUTS, fits
 from generation.engine.art.direct import faces_fit, text_room, usable_side
 from generation.engine.pipeline import composition_for
@@ -66,7 +68,8 @@ def _seeds(layout: str, genre: str, variant: str, prepared) -> list[int]:
     return [s for s in range(24) if composition_for(genre, variant, s, prepared, SIDE).layout.name == layout]
 
 
-@pytest.mark.parametrize(("layout", "variant"), [("stack-photo", "text"), ("poster-photo", "text")])
+@pytest.mark.parametrize(("layout", "variant"), [("stack-photo", "text"), ("poster-photo", "text"),
+                                                 ("ghost", "background")])
 def test_photo_layouts_keep_every_face_whole_and_clear_of_the_type(layout, variant, photo_set, prepared_set):
     rendered = 0
     for name in ("halfbody_portrait", "full_body", "couple", "phone_size_3500px", "full_body_with_dog"):
@@ -86,3 +89,34 @@ def test_photo_layouts_keep_every_face_whole_and_clear_of_the_type(layout, varia
         assert face[1] >= 0 and face[3] <= SIDE and face[0] >= 0 and face[2] <= SIDE, (name, face)
         rendered += 1
     assert rendered >= 3, (layout, rendered)  # the layout is reachable on most photos with room
+
+
+@pytest.mark.parametrize("genre", ["hiphop", "classical"])  # a dark ground (screen) and a light one (multiply)
+def test_a_double_exposure_keeps_the_person_and_dissolves_the_photo_background(genre):
+    from generation.engine.pipeline import resolve_palette
+
+    palette = resolve_palette(GENRES[genre], None)
+    rng = np.random.default_rng(5)
+    scene = np.broadcast_to(np.asarray(palette[0], np.float32), (120, 120, 3)).copy()
+    photo = np.repeat(rng.uniform(0, 1, (120, 120, 1)).astype(np.float32), 3, axis=2)
+    weight = np.zeros((120, 120), np.float32)
+    weight[:, :60] = 1.0  # the person on the left, the photo's own background on the right
+    out = treatments.ghost(scene, photo, weight, palette)
+    grey = photo[..., 0]
+    person, rest = out[:, :60].mean(axis=2), out[:, 60:].mean(axis=2)
+    assert abs(np.corrcoef(person.ravel(), grey[:, :60].ravel())[0, 1]) > 0.9  # the person exposed whole
+    swing = lambda part: float(np.percentile(part, 95) - np.percentile(part, 5))  # noqa: E731
+    assert swing(rest) < 0.35 * swing(person)  # its background only a trace over the scene
+    assert np.abs(out[:, 60:] - scene[:, 60:]).mean() < 0.1
+
+
+def test_a_background_cover_is_made_from_the_photo_where_it_holds_three_designs(prepared_set):
+    prepared = prepared_set["halfbody_portrait"]
+    layouts = {composition_for(genre, "background", seed, prepared, 3000).layout for genre in GENRES
+               for seed in range(8)}
+    assert all(lay.photo != "none" for lay in layouts), {lay.name for lay in layouts}
+    assert "ghost" in {lay.name for lay in layouts} and len(layouts) >= 4
+    # A wide group holds only the double exposure (no stencil prints a crowd): the atmosphere stays beside it.
+    group = {composition_for("jazz", "background", seed, prepared_set["group"], 3000).layout.name
+             for seed in range(4)}
+    assert "ghost" in group and len(group) >= 2, group

@@ -26,7 +26,7 @@ MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    photo: str  # "full", "band", "side", "panel", "texture", "cutout" or "none"
+    photo: str  # "full", "band", "side", "panel", "texture", "ghost", "cutout" or "none"
     text: str  # "bottom", "top", "band", "side", "stamp", "corner", "poster", "below" or "stack"
     share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
     face_share: float = 0.2  # the face cluster's height in the crop
@@ -85,6 +85,9 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("atmosphere", "none", "bottom", 0.0, type=_COMPACT, form=True),
         # The stencil again with the type above the head (the halo and the head lower in the frame).
         Layout("print-top", "texture", "top", 1.0, face_share=0.26, eye_y=0.62, type=_COMPACT, on_scene=True),
+        # A double exposure: the photo in black and white exposed over the scene, the person whole and the
+        # photo's own background dissolving into the atmosphere (soft by design: a mask error stays invisible).
+        Layout("ghost", "ghost", "bottom", 1.0, face_share=0.26, eye_y=0.36, type=_COMPACT),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.7, type=_COMPACT),
     ),
@@ -206,6 +209,7 @@ def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> fl
 
 
 PRINT_FACES = 2  # a stencil of more faces than this (a group, a room) prints its faces as small blobs
+PHOTO_DESIGNS = 3  # a background cover leaves the photo-free forms out when its photo holds this many layouts
 TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
 
 
@@ -225,6 +229,8 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return False  # the faces with their hair and chin cannot all be in this layout's frame
     if layout.on_scene and not 1 <= faces <= PRINT_FACES:
         return False  # a stencil prints a person or a few: without a face it prints the scenery, a crowd is noise
+    if layout.photo == "ghost":
+        return faces >= 1  # soft by design; a person to expose (an empty scene over a scene reads as mud)
     if layout.photo == "texture":
         return True  # soft by design: a print or a texture holds no detail to lose
     if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
@@ -251,9 +257,10 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in usable if lay.instead_of not in names]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
-        if variant == "text":
-            # The title over the artist's photo: a photo-free poster would ship the same cover for every artist
-            # of the genre. (The background cover may leave the artist out: its atmosphere is the point.)
+        if variant == "text" or variant == "background" and len(with_photo) >= PHOTO_DESIGNS:
+            # The artist's photo in the cover: a photo-free poster or form would ship the same cover for every
+            # artist of the genre. (A background cover whose photo holds fewer designs keeps its photo-free
+            # atmosphere in the rotation, so four seeds are still four designs.)
             usable = with_photo or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)

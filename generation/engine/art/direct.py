@@ -312,6 +312,20 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), prints.poster_texture(photo, box, work, base,
                                                                                            0.38))
             placement = Placement(photo_box, None, "wash")
+    elif kind == "ghost":  # the photo exposed over the genre's scene, the person whole, the rest dissolving
+        crop = _crop(photo, comp, 1.0, side, subject_crop=subject_crop)
+        canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
+        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
+        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
+        face = None
+        if photo.face is not None:
+            s = work / (x1 - x0)
+            face = tuple((v - o) * s for v, o in zip(photo.face, (x0, y0, x0, y0), strict=True))
+        mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
+        canvas = treatments.ghost(canvas, region, treatments.subject_weight(mask, (work, work), face), palette)
+        face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
+        photo_box = (0, 0, side, side)
+        placement = Placement(photo_box, face, "photo")
     elif layout.flat and scene_override is None and not motifs:  # (rain, snow: asked for, they need a scene)
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
         # there is one, still takes the ground's place).

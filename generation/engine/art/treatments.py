@@ -154,6 +154,26 @@ def transform_background(rgb: np.ndarray, weight: np.ndarray, palette, how: str,
     return mix(rgb, back, (1.0 - weight) * amount)
 
 
+GHOST_FLOOR = 0.12  # how much of the photo's own background survives in a double exposure (the person: all)
+GHOST_CLEAR = 0.75  # how far the scene gives way under the person (a leak across a face reads as a stain)
+
+
+def ghost(scene: np.ndarray, photo: np.ndarray, weight: np.ndarray, palette) -> np.ndarray:
+    """A double exposure: the photo in black and white exposed over the scene. On a dark ground its lights are
+    added in the palette's light (screen), on a light ground its shadows printed in the palette's dark
+    (multiply); `weight` (0..1, the person) keeps the person whole, clears the scene under it and lets the
+    photo's own background dissolve into the scene. Returns a new picture."""
+    value = _s_curve(_levels(luminance(photo), 2.0, 99.0), 0.7)
+    weight = np.clip(weight, 0.0, 1.0)[..., None]
+    hold = GHOST_FLOOR + (1.0 - GHOST_FLOOR) * weight
+    dark, _accent, light = _dark_light(palette)
+    if colour_luminance(palette[0]) < 0.5:
+        under = scene * (1.0 - GHOST_CLEAR * weight)
+        return screen(under, value[..., None] ** 1.2 * hold * light)
+    under = scene + (1.0 - scene) * (GHOST_CLEAR * 0.8 * weight)
+    return under * (1.0 - (1.0 - value[..., None]) ** 1.1 * hold * (1.0 - dark))
+
+
 # -- film emulation, on the finished picture -------------------------------------------------------
 
 def halation(rgb: np.ndarray, strength: float) -> np.ndarray:
