@@ -15,7 +15,6 @@ MAX_ENLARGE = 3.5  # cover pixels per photo pixel the grain can still hide; past
 # accepts (400 px and up) fills a 3000 px cover this way rather than shrinking to a framed postcard.
 GRIT_ENLARGE = 7.5
 GRIT_TREATMENTS = ("mono", "duotone", "tritone")
-INK_TREATMENTS = ("duotone", "tritone")  # the photo printed in the palette's inks rather than graded
 GRIT_GRAIN = 2.2  # times the genre's grain
 BAND_PHOTO = 0.68  # the photo's share of the height in a band layout (the band takes the rest)
 SIDE_PHOTO = 0.6  # the photo's share of the width in a side layout (a solid column holds the type)
@@ -230,7 +229,7 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
     if layout.on_scene and not 1 <= faces <= PRINT_FACES:
         return False  # a stencil prints a person or a few: without a face it prints the scenery, a crowd is noise
     if layout.photo == "ghost":
-        return faces >= 1  # soft by design; a person to expose (an empty scene over a scene reads as mud)
+        return True  # soft by design (nobody in the photo: the whole of it exposed at half strength)
     if layout.photo == "texture":
         return True  # soft by design: a print or a texture holds no detail to lose
     if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
@@ -265,20 +264,12 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
             usable = [lay for lay in with_photo if lay.photo != "panel"] or with_photo or [smallest]
-            # A photo that fills the cover with room for type is shown whole: a column, a slab or a stamped box
-            # beside it throws a third of it away and reads as a web banner (kept for a face that fills the
-            # frame, or a group too wide for a square).
-            usable = [lay for lay in usable if lay.photo == "full" and lay.text != "stamp"] or usable
     seed = int(seed) % (1 << 62)
     salt = zlib.crc32(genre.encode())
     layout = usable[(seed + VARIANT_OFFSET[variant]) % len(usable)]
     rest = seed // len(usable) + salt
     treatments = [t for t in art.treatments if t in GRIT_TREATMENTS] or list(GRIT_TREATMENTS) if layout.grit \
         else art.treatments
-    if variant in ("artist", "free") and layout.photo == "full" and not layout.grit:
-        # The photo as the cover is graded like a photograph (film, split toning, cross-processing, black and
-        # white); a two- or three-ink print of a full-bleed portrait reads as one colour washed over a snapshot.
-        treatments = [t for t in treatments if t not in INK_TREATMENTS] or treatments
     treatment = treatments[rest % len(treatments)]
     scenes = art.scenes
     if layout.photo != "none":
