@@ -87,6 +87,7 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         # A double exposure: the photo in black and white exposed over the scene, the person whole and the
         # photo's own background dissolving into the atmosphere (soft by design: a mask error stays invisible).
         Layout("ghost", "ghost", "bottom", 1.0, face_share=0.26, eye_y=0.36, type=_COMPACT),
+        Layout("ghost-top", "ghost", "top", 1.0, face_share=0.24, eye_y=0.62, type=_COMPACT),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.7, type=_COMPACT),
     ),
@@ -208,7 +209,7 @@ def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> fl
 
 
 PRINT_FACES = 2  # a stencil of more faces than this (a group, a room) prints its faces as small blobs
-PHOTO_DESIGNS = 3  # a background cover leaves the photo-free forms out when its photo holds this many layouts
+PHOTO_DESIGNS = 2  # a background cover leaves the photo-free forms out when its photo holds this many layouts
 TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
 
 
@@ -258,8 +259,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
         with_photo = [lay for lay in usable if lay.photo != "none"]
         if variant == "text" or variant == "background" and len(with_photo) >= PHOTO_DESIGNS:
             # The artist's photo in the cover: a photo-free poster or form would ship the same cover for every
-            # artist of the genre. (A background cover whose photo holds fewer designs keeps its photo-free
-            # atmosphere in the rotation, so four seeds are still four designs.)
+            # artist of the genre (blind reviewers scored them lowest of all). A background cover whose photo
+            # holds fewer designs keeps its photo-free atmosphere in the rotation.
             usable = with_photo or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
