@@ -209,7 +209,6 @@ def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> fl
 
 
 PRINT_FACES = 2  # a stencil of more faces than this (a group, a room) prints its faces as small blobs
-PHOTO_DESIGNS = 2  # a background cover leaves the photo-free forms out when its photo holds this many layouts
 TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
 
 
@@ -257,10 +256,10 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in usable if lay.instead_of not in names]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
-        if variant == "text" or variant == "background" and len(with_photo) >= PHOTO_DESIGNS:
+        if variant in ("background", "text"):
             # The artist's photo in the cover: a photo-free poster or form would ship the same cover for every
-            # artist of the genre (blind reviewers scored them lowest of all). A background cover whose photo
-            # holds fewer designs keeps its photo-free atmosphere in the rotation.
+            # artist of the genre (blind reviewers scored them lowest of all). Any photo holds the double
+            # exposures and the screened poster, so these are never empty.
             usable = with_photo or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
