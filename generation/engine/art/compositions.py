@@ -87,7 +87,6 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         # A double exposure: the photo in black and white exposed over the scene, the person whole and the
         # photo's own background dissolving into the atmosphere (soft by design: a mask error stays invisible).
         Layout("ghost", "ghost", "bottom", 1.0, face_share=0.26, eye_y=0.36, type=_COMPACT),
-        Layout("ghost-top", "ghost", "top", 1.0, face_share=0.24, eye_y=0.62, type=_COMPACT),
         # The person cut out and set on the scene: only when the mask gate passed (cutout.judge_mask).
         Layout("figure", "cutout", "auto", 0.7, type=_COMPACT),
     ),
@@ -209,6 +208,7 @@ def photo_px_needed(layout: Layout, side: int, share: float | None = None) -> fl
 
 
 PRINT_FACES = 2  # a stencil of more faces than this (a group, a room) prints its faces as small blobs
+PHOTO_DESIGNS = 3  # a background cover leaves the photo-free forms out when its photo holds this many layouts
 TEXT_ROOM = 0.24  # the share of a full-bleed crop that must lie clear of the faces for type set on the photo
 
 
@@ -228,8 +228,8 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return False  # the faces with their hair and chin cannot all be in this layout's frame
     if layout.on_scene and not 1 <= faces <= PRINT_FACES:
         return False  # a stencil prints a person or a few: without a face it prints the scenery, a crowd is noise
-    if layout.photo == "ghost":
-        return True  # soft by design (nobody in the photo: the whole of it exposed at half strength)
+    if layout.photo == "ghost":  # soft by design; but an empty scene or a crowd exposed over a scene reads as mud
+        return 1 <= faces <= PRINT_FACES
     if layout.photo == "texture":
         return True  # soft by design: a print or a texture holds no detail to lose
     if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
@@ -256,10 +256,10 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in usable if lay.instead_of not in names]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
-        if variant in ("background", "text"):
+        if variant == "text" or variant == "background" and len(with_photo) >= PHOTO_DESIGNS:
             # The artist's photo in the cover: a photo-free poster or form would ship the same cover for every
-            # artist of the genre (blind reviewers scored them lowest of all). Any photo holds the double
-            # exposures and the screened poster, so these are never empty.
+            # artist of the genre. The background cover of a photo that holds fewer of its designs (nobody in
+            # it, or a crowd: no stencil, no double exposure) keeps the photo-free atmosphere.
             usable = with_photo or usable
         if variant in ("artist", "free"):  # the artist-forward cover always shows the artist, full-bleed if it can
             smallest = min((lay for lay in layouts if lay.photo == "panel"), key=lambda lay: lay.share)
