@@ -256,7 +256,7 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     usable = [lay for lay in usable if lay.instead_of not in names]
     if photo_side is not None:
         with_photo = [lay for lay in usable if lay.photo != "none"]
-        if variant == "text" or variant == "background" and len(with_photo) >= PHOTO_DESIGNS:
+        if variant == "text" or (variant == "background" and len(with_photo) >= PHOTO_DESIGNS):
             # The artist's photo in the cover: a photo-free poster or form would ship the same cover for every
             # artist of the genre. The background cover of a photo that holds fewer of its designs (nobody in
             # it, or a crowd: no stencil, no double exposure) keeps the photo-free atmosphere.

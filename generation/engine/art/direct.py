@@ -138,22 +138,28 @@ def _crop(photo: PreparedPhoto, comp: Composition, aspect: float, side: int, fac
                      eye_y=layout.eye_y, face_x=face_x, zoom_limit=needed, ears=ears)
 
 
+def _region(photo: PreparedPhoto, crop: Crop, size: tuple[int, int]) -> np.ndarray:
+    """The crop's pixels at `size`, as floats."""
+    x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
+    return as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), size))
+
+
+def _subject(photo: PreparedPhoto, crop: Crop, size: tuple[int, int]) -> tuple[np.ndarray, bool]:
+    """How much each pixel of the crop at `size` is the person (treatments.subject_weight), and whether there is
+    anyone to weigh (a mask or a face)."""
+    x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
+    mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
+    face = on_canvas(photo.face, crop, (0, 0, *size)) if photo.face is not None else None
+    return treatments.subject_weight(mask, size, face), mask is not None or face is not None
+
+
 def _treated(photo: PreparedPhoto, crop: Crop, size: tuple[int, int], comp: Composition, palette, rng,
              background: bool = True) -> np.ndarray:
-    x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
-    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), size))
-    out = treatments.TREATMENTS[comp.treatment](region, palette, rng)
+    out = treatments.TREATMENTS[comp.treatment](_region(photo, crop, size), palette, rng)
     if background:
-        mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
-        face = None
-        if photo.face is not None:
-            sx, sy = size[0] / (x1 - x0), size[1] / (y1 - y0)
-            f = photo.face
-            face = ((f[0] - x0) * sx, (f[1] - y0) * sy, (f[2] - x0) * sx, (f[3] - y0) * sy)
-        weight = treatments.subject_weight(mask, size, face)
+        weight, someone = _subject(photo, crop, size)
         # With nobody to hold in focus, a blur would leave the whole picture out of focus: tone only.
-        out = treatments.transform_background(out, weight, palette, comp.background, 0.85,
-                                              focus=mask is not None or face is not None)
+        out = treatments.transform_background(out, weight, palette, comp.background, 0.85, focus=someone)
     return out
 
 
@@ -315,14 +321,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     elif kind == "ghost":  # the photo exposed over the genre's scene, the person whole, the rest dissolving
         crop = _crop(photo, comp, 1.0, side, subject_crop=subject_crop)
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)
-        x0, y0, x1, y1 = (int(round(v)) for v in crop.box)
-        region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
-        face = None
-        if photo.face is not None:
-            s = work / (x1 - x0)
-            face = tuple((v - o) * s for v, o in zip(photo.face, (x0, y0, x0, y0), strict=True))
-        mask = photo.mask[y0:y1, x0:x1] if photo.mask is not None else None
-        canvas = treatments.ghost(canvas, region, treatments.subject_weight(mask, (work, work), face), palette)
+        weight, _ = _subject(photo, crop, (work, work))
+        canvas = treatments.ghost(canvas, _region(photo, crop, (work, work)), weight, palette)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
         placement = Placement(photo_box, face, "photo")

@@ -103,14 +103,12 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
         return Zone(m + round(side * 0.02), bottom, "bottom", "left", column[0] + pad, column[1] - pad)
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
-    if text in ("poster", "stack") and comp.layout.photo == "full":
-        # The block over the photo itself: under the faces, or above them where the crop leaves more room there.
-        flush = POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])][1]
-        if keep is not None and keep[1] - m > bottom - keep[3]:
-            return Zone(m, keep[1] - gap, "top", flush)
-        return Zone(below_face if keep is not None else m, bottom, "bottom", flush)
     if text in ("poster", "stack"):
         anchor, flush = poster_anchor(comp), POSTER_PLACES[text][comp.variation % len(POSTER_PLACES[text])][1]
+        if comp.layout.photo == "full":  # over the photo itself: under the faces, or above them if roomier
+            if keep is not None and keep[1] - m > bottom - keep[3]:
+                return Zone(m, keep[1] - gap, "top", flush)
+            return Zone(below_face if keep is not None else m, bottom, "bottom", flush)
         if pic.placement is not None and pic.placement.shape == "wash":
             keep = pic.keep_clear  # the screened photo's face, cropped into the half the block leaves
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
