@@ -131,35 +131,44 @@ class ArtDirection:
     # Every stencil printed light on black stock: a pastel paper with a cameo disc is the wrong energy for the
     # dark genres (hip-hop, electronic, rock, metal, jazz).
     dark_prints: bool = False
+    # The shapes of the second ink behind a stencil's head (art/prints.HALOS): a disc in every genre read as one
+    # template across a catalogue.
+    halos: tuple[str, ...] = ("disc",)
 
 
 DIRECTIONS: dict[str, ArtDirection] = {
     "hiphop": ArtDirection(("mono", "split", "cross", "film"), ("leaks", "paper", "worn", "sun"),
                            ("dark", "depth"),
-                           grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2, dark_prints=True),
+                           grain=5.0, halation=0.15, leak=0.2, dust=0.3, vignette=0.35, band=2, dark_prints=True,
+                           halos=("band", "disc")),
     "edm": ArtDirection(("duotone", "tritone", "cross", "split"), ("flow", "interference", "ring", "dots"),
                         ("wash", "dark"),
-                        grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2, dark_prints=True),
+                        grain=3.0, halation=0.3, leak=0.0, dust=0.0, vignette=0.3, band=2, dark_prints=True,
+                        halos=("ring", "disc")),
     "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "gradient", "crescent", "sun"), ("depth", "wash"),
-                        grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1),
+                        grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1, halos=("arch", "disc")),
     "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "split", "quarter"), ("depth", "desat"),
-                          grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1),
+                          grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1, halos=("arch", "band")),
     "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "worn", "split"), ("dark", "desat"),
-                         grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2, dark_prints=True),
+                         grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2, dark_prints=True,
+                         halos=("band", "disc")),
     "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper", "worn", "crescent"), ("dark",),
-                          grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True),
+                          grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True,
+                          halos=("arch", "ring")),
     "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "dots", "sun"),
                         ("wash", "depth"),
-                        grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1),
+                        grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1, halos=("disc", "band")),
     "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "ring", "split"), ("dark", "depth"),
-                         grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2, dark_prints=True),
+                         grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2, dark_prints=True,
+                         halos=("ring", "arch")),
     "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient", "crescent"),
                             ("wash", "desat"),
-                            grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1),
+                            grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1, halos=("disc", "arch")),
     "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "sun", "quarter"), ("wash", "depth"),
-                         grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2),
+                         grain=7.0, halation=0.3, leak=0.4, dust=0.6, vignette=0.25, band=2, halos=("arch", "disc")),
     "classical": ArtDirection(("mono", "split", "film"), ("paper", "dots", "quarter"), ("desat", "depth"),
-                              grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3),
+                              grain=3.0, halation=0.0, leak=0.0, dust=0.2, vignette=0.12, band=3,
+                              halos=("arch", "ring")),
 }
 DEFAULT_DIRECTION = DIRECTIONS["indie"]
 
@@ -182,6 +191,7 @@ class Composition:
     background: str
     direction: ArtDirection
     variation: int = 0  # a digit of the seed: where the faces sit across a crop, where a poster's block goes
+    halo: str = "disc"  # the shape of the second ink behind a stencil's head
 
     @property
     def dark_print(self) -> bool:
@@ -266,11 +276,12 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
             usable = [lay for lay in with_photo if lay.photo != "panel"] or with_photo or [smallest]
     seed = int(seed) % (1 << 62)
     salt = zlib.crc32(genre.encode())
-    layout = usable[(seed + VARIANT_OFFSET[variant]) % len(usable)]
+    # (The genre's salt in the walk too: one seed of one photo across a catalogue's genres is not one layout.)
+    layout = usable[(seed + VARIANT_OFFSET[variant] + salt) % len(usable)]
     rest = seed // len(usable) + salt
     treatments = [t for t in art.treatments if t in GRIT_TREATMENTS] or list(GRIT_TREATMENTS) if layout.grit \
         else art.treatments
-    treatment = treatments[rest % len(treatments)]
+    treatment = treatments[(rest + seed) % len(treatments)]  # (four seeds: four treatments)
     scenes = art.scenes
     if layout.photo != "none":
         # Soft colour fields suit every palette when nothing is left.
@@ -283,4 +294,5 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
         scenes = [sc for sc in scenes if sc in FORM_SCENES]
     scene = scenes[(rest // 7 + seed) % len(scenes)]
     background = art.background[(rest // 3) % len(art.background)]
-    return Composition(layout, treatment, scene, background, art, (rest // 11 + seed) % len(FACE_X))
+    return Composition(layout, treatment, scene, background, art, (rest // 11 + seed) % len(FACE_X),
+                       art.halos[(rest // 5 + seed) % len(art.halos)])

@@ -13,8 +13,8 @@ import numpy as np
 
 from . import treatments
 from .crop import Crop, face_crop, protected
-from .raster import as_float, blur, colour_luminance, fbm, luminance, resize
-from .textures import dot_screen
+from .raster import as_float, blur, colour_luminance, fbm, luminance
+from .textures import dot_screen, line_screen
 
 
 def inks(palette, dark: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,9 +47,10 @@ def _reversed_inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ground, halo, ink
 
 
-def print_crop(photo, face_share: float, eye_y: float, face_x: float = 0.5) -> Crop:
+def print_crop(photo, face_share: float, eye_y: float, face_x: float = 0.5, reach: float = 1.8) -> Crop:
     """A square around the faces that may reach past the photo's edges: a print needs no pixels there (the
-    paper shows), so a tight portrait keeps its headroom and the halo around the head."""
+    paper shows), so a tight portrait keeps its headroom and the halo around the head; the square is at most
+    `reach` times the photo's longer side."""
     cluster = photo.cluster(min(photo.size))
     w, h = photo.size
     if cluster is None:
@@ -57,7 +58,7 @@ def print_crop(photo, face_share: float, eye_y: float, face_x: float = 0.5) -> C
     keep = protected(cluster)
     fh = cluster[3] - cluster[1]
     ch = max(fh / face_share, keep[3] - keep[1], keep[2] - keep[0])
-    ch = min(ch, max(w, h) * 1.8)  # the photo keeps most of the sheet: a print, not a stamp on an empty one
+    ch = min(ch, max(w, h) * reach)  # the photo keeps most of the sheet: a print, not a stamp on an empty one
     x0 = (cluster[0] + cluster[2]) / 2 - face_x * ch
     y0 = cluster[1] + 0.4 * fh - eye_y * ch
     return Crop((x0, y0, x0 + ch, y0 + ch), True)
@@ -87,10 +88,11 @@ def _region(photo, box, work: int) -> tuple[np.ndarray, np.ndarray | None, np.nd
 
 
 def stencil(photo, box: tuple[float, float, float, float], work: int, palette, rng, face=None,
-            reverse: bool = False) -> np.ndarray:
+            reverse: bool = False, halo: str = "disc") -> np.ndarray:
     """The crop `box` of the prepared photo (it may reach past the photo: paper shows there) printed as a
     stencil on a flat ground, at work x work; `reverse` prints the face's lights in a light ink on black stock
-    instead of its shadows in a deep one."""
+    instead of its shadows in a deep one; `halo` is the shape of the second ink behind the head (HALOS)."""
+    shape = halo
     region, mask, inside = _region(photo, box, work)
     weight = treatments.subject_weight(mask, (work, work), face, feather=0.004)
     weight *= inside
@@ -144,8 +146,7 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     shift = max(1, work // 300)  # the two screens never quite register
     yy = np.arange(work, dtype=np.float32)[:, None] - np.float32(cy + shift)
     xx = np.arange(work, dtype=np.float32)[None, :] - np.float32(cx + shift)
-    disc = np.sqrt(xx * xx + yy * yy)
-    np.subtract(np.float32(r), disc, out=disc)
+    disc = halo_inside(shape, xx, yy, np.float32(r))
     disc *= np.float32(0.96 / 1.5)
     disc += np.float32(0.96 * 0.5)
     np.clip(disc, 0.0, 0.96, out=disc)
@@ -164,22 +165,55 @@ def stencil(photo, box: tuple[float, float, float, float], work: int, palette, r
     return canvas
 
 
+HALOS = ("disc", "arch", "band", "ring")
+
+
+def halo_inside(shape: str, xx: np.ndarray, yy: np.ndarray, r: np.float32) -> np.ndarray:
+    """How far inside the halo each pixel lies, in pixels (negative outside), for a head centred at the origin
+    with halo radius `r`: a disc; an arch (a church window rising from the foot of the sheet, its round top
+    over the head); a band of the second ink across the sheet at the head's height; a thick ring around it."""
+    if shape == "band":
+        return np.broadcast_to(r * np.float32(0.55) - np.abs(yy), (yy.shape[0], xx.shape[1])).copy()
+    dist = np.sqrt(xx * xx + yy * yy)
+    if shape == "arch":
+        width = r * np.float32(0.92)
+        side = width - np.abs(xx)
+        return np.where(yy > 0, np.broadcast_to(side, dist.shape), width - dist).astype(np.float32)
+    if shape == "ring":
+        dist -= r * np.float32(1.02)
+        np.abs(dist, out=dist)
+        np.subtract(r * np.float32(0.2), dist, out=dist)
+        return dist
+    np.subtract(r, dist, out=dist)
+    return dist
+
+
 def _step(tone: np.ndarray, at: float) -> np.ndarray:
     """1 where `tone` is under `at`, 0 above it, with a narrow soft edge (a level of the stencil)."""
     out = np.float32(at / 0.03 + 0.5) - tone * np.float32(1 / 0.03)
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, strength: float) -> np.ndarray:
-    """The ink coverage of the crop printed as fine halftone dots on `base` (the lights on a dark ground, the
-    shadows on a light one), knocked back to `strength` under a poster's title."""
-    x0, y0, x1, y1 = box
-    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
+SCREENS = ("dots", "lines")
+
+
+def poster_texture(photo, box: tuple[float, float, float, float], work: int, base, strength: float,
+                   screen: str = "dots", ink=None) -> np.ndarray:
+    """The ink coverage of the crop printed as a fine halftone (`screen`: round dots, or an engraver's lines) on
+    `base` (the shadows in an ink darker than the ground, the lights in one lighter; without `ink`: the lights
+    on a dark ground, the shadows on a light one), knocked back to `strength` under a poster's title."""
+    region, _, inside = _region(photo, box, work)
     tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
-    if colour_luminance(base) >= 0.5:
+    darker = colour_luminance(base) >= 0.5 if ink is None else colour_luminance(ink) < colour_luminance(base)
+    if darker:
         tone = 1.0 - tone  # dark dots on a light ground for the shadows; light dots on a dark one for the lights
-    dots = dot_screen(tone, max(5, work // 95), 30.0) * 0.97
-    return dots * strength
+    if screen == "lines":
+        cover = line_screen(tone, max(5, work // 110), 0.0)
+    else:
+        cover = dot_screen(tone, max(5, work // 95), 30.0)
+    inside *= np.float32(0.97 * strength)  # (the print dies into the stock past the photo's edges)
+    cover *= inside
+    return cover
 
 
 def printed_stock(palette, rng, n: int, dark: bool = False) -> np.ndarray:

@@ -49,6 +49,7 @@ def _bottom_limit(side: int, explicit: bool) -> int:
     return bottom
 
 
+WASH_ZONE = 0.25  # the least room beside a screened face that a poster's block is set in, off the face
 MIN_ZONE = 0.16  # a requested text position is honoured only when it leaves at least this share of the side
 
 
@@ -99,8 +100,9 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
         return Zone(top + round(side * 0.04), min(bottom, side - round(side * 0.05)), "center", align)
     if text == "side" and pic.photo_box is not None:
         column = (pic.photo_box[2], side) if pic.photo_box[0] == 0 else (0, pic.photo_box[0])
-        pad = round(side * 0.045)
-        return Zone(m + round(side * 0.02), bottom, "bottom", "left", column[0] + pad, column[1] - pad)
+        pad = round(side * 0.045)  # from the photo's edge; the sheet's own edge keeps the cover's margin
+        return Zone(m + round(side * 0.02), bottom, "bottom", "left", max(m, column[0] + pad),
+                    min(side - m, column[1] - pad))
     if text == "below" and pic.photo_box is not None:
         return Zone(pic.photo_box[3] + gap, bottom, "center", "center")
     if text in ("poster", "stack"):
@@ -111,6 +113,11 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
             return Zone(below_face if keep is not None else m, bottom, "bottom", flush)
         if pic.placement is not None and pic.placement.shape == "wash":
             keep = pic.keep_clear  # the screened photo's face, cropped into the half the block leaves
+            if keep is not None:  # the block in that half, clear of the face, wherever the half holds it
+                above, below = Zone(m, keep[1] - gap, "top", flush), Zone(keep[3] + gap, bottom, "bottom", flush)
+                half = max(above, below, key=lambda z: z.bottom - z.top)
+                if half.bottom - half.top >= side * WASH_ZONE:
+                    return half
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
             anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
         return Zone(m, bottom, anchor, flush)
