@@ -75,7 +75,7 @@ def test_good_cover_at_store_size_passes_and_is_read_back(photo):
     result = engine.render(spec)
     qa = run(result, result.measurements, requested_size=3000, texts=texts(result))
     assert qa["verdict"] == "pass", qa["checks"]
-    assert qa["values"]["ocr_read"] == ["NOVA", "STILL", "STANDING"]
+    assert " ".join(qa["values"]["ocr_read"]) == "NOVA STILL STANDING"  # every line, however the layout breaks them
     assert qa["timings_ms"]["ocr"] > 0  # measured (its speed is bench/sentinel.py's business, not a test's)
     # The same cover against a request it doesn't meet.
     assert run(result, result.measurements, requested_size=4000, texts=texts(result))["checks"]["size"] == "fail"
