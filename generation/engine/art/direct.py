@@ -188,9 +188,6 @@ def _deepened(colour, ceiling: float, light: float = 2.0) -> np.ndarray:
 # an italic, and only light letters on a deep ground (7:1 and more) still read at 56 px and in a soft thumbnail.
 POSTER_INK = (0.3, 0.62)  # (ceiling, light)
 COLUMN_DEPTH = 0.22
-SCREEN_FACES = 0.5  # a screened photo's faces (with hair and chin) taller than this share leave no half to the block
-SCREEN_REACH = 2.0  # ... and are screened from a square this many times the photo's longer side at most
-TEXTURE_STOCK = (0.16, 2.0)  # a screened photo's coloured stock: deep enough for light letters over light dots
 PAPER_GROUND = 0.7  # a palette whose ground is this light is printed on paper
 
 
@@ -202,25 +199,16 @@ def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
 
 
 def _texture_inks(comp: Composition, palette) -> tuple[np.ndarray, np.ndarray]:
-    """(ground, ink) of a screened photo under a poster's title, by the composition's treatment: black and white
-    (black stock and paper-white ink, or paper and black on a light palette), the palette's ground and accent
-    (duotone) or light (tritone), or the accent deepened into the stock with the palette's light printed on it (the
-    others)."""
+    """(ground, ink) of a screened photo under a poster's title: the palette's ground with its light where the
+    treatment is a tritone and the light shows on the ground, else with its accent. (A black-and-white stock, a
+    deep coloured one and an engraver's line screen were reviewed: dull and murky next to these two.)"""
     lum = colour_luminance
     colours = [np.asarray(palette[i], np.float32) for i in range(min(5, len(palette)))]
     base = colours[0]
-    if comp.treatment == "mono":
-        paper, black = np.array([0.93, 0.91, 0.87], np.float32), np.array([0.05, 0.05, 0.05], np.float32)
-        return (paper, black) if lum(base) >= 0.5 else (black, paper)
-    if comp.treatment == "tritone":  # the ground and the palette's light, where it shows on the ground
+    if comp.treatment == "tritone":
         light = np.clip(max(colours, key=lum) * 0.8 + 0.2, 0.0, 1.0)
         if lum(light) - lum(base) > 0.3:
             return base, light
-    if comp.treatment != "duotone":
-        accent = max(colours, key=lambda c: float(c.max() - c.min()))  # the most saturated colour
-        if float(accent.max() - accent.min()) > 0.25:
-            light = max(colours, key=lum)
-            return _deepened(accent, *TEXTURE_STOCK), np.clip(light * 0.7 + 0.3, 0.0, 1.0)
     ink = colours[2] if abs(lum(colours[2]) - lum(base)) > 0.12 else colours[3]
     return base, ink
 
@@ -330,12 +318,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             crop = prints.print_crop(photo, layout.face_share, layout.eye_y)
         else:  # the face where the title's block does not hang: low under a block hung from the top, and so on
             eye_y = 0.3 if poster_anchor(comp) == "bottom" else 0.68
-            crop = _crop(photo, replace(comp, layout=replace(layout, eye_y=eye_y)), 1.0, side, comp.face_x)
-            keep = _cover_boxes(photo, crop, (0, 0, side, side))[1]
-            if keep is not None and keep[3] - keep[1] > side * SCREEN_FACES:
-                # The faces fill the frame and the block would lie across them: a square reaching past the photo
-                # screens them smaller, dying into the stock, and leaves the block its half.
-                crop = prints.print_crop(photo, layout.face_share, eye_y, comp.face_x, reach=SCREEN_REACH)
+            crop = _crop(photo, replace(comp, layout=replace(layout, eye_y=eye_y)), 1.0, side)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
         if layout.on_scene:  # the person screen-printed as a stencil on a flat ground, a halo behind the head
@@ -345,8 +328,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         else:  # a fine screen knocked back under a poster's title (the title is the image)
             base, ink = _texture_inks(comp, palette)
             canvas = _ground(palette, rng, (work, work), base)
-            screen = prints.SCREENS[int(rng.integers(len(prints.SCREENS)))]
-            cover = prints.poster_texture(photo, crop.box, work, base, 0.38, screen, ink)
+            cover = prints.poster_texture(photo, crop.box, work, base, 0.38, ink)
             canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), cover)
             placement = Placement(photo_box, None, "wash")
     elif kind == "ghost":  # the photo exposed over the genre's scene, the person whole, the rest dissolving

@@ -13,8 +13,8 @@ import numpy as np
 
 from . import treatments
 from .crop import Crop, face_crop, protected
-from .raster import as_float, blur, colour_luminance, fbm, luminance
-from .textures import dot_screen, line_screen
+from .raster import as_float, blur, colour_luminance, fbm, luminance, resize
+from .textures import dot_screen
 
 
 def inks(palette, dark: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,10 +47,9 @@ def _reversed_inks(palette) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ground, halo, ink
 
 
-def print_crop(photo, face_share: float, eye_y: float, face_x: float = 0.5, reach: float = 1.8) -> Crop:
+def print_crop(photo, face_share: float, eye_y: float, face_x: float = 0.5) -> Crop:
     """A square around the faces that may reach past the photo's edges: a print needs no pixels there (the
-    paper shows), so a tight portrait keeps its headroom and the halo around the head; the square is at most
-    `reach` times the photo's longer side."""
+    paper shows), so a tight portrait keeps its headroom and the halo around the head."""
     cluster = photo.cluster(min(photo.size))
     w, h = photo.size
     if cluster is None:
@@ -58,7 +57,7 @@ def print_crop(photo, face_share: float, eye_y: float, face_x: float = 0.5, reac
     keep = protected(cluster)
     fh = cluster[3] - cluster[1]
     ch = max(fh / face_share, keep[3] - keep[1], keep[2] - keep[0])
-    ch = min(ch, max(w, h) * reach)  # the photo keeps most of the sheet: a print, not a stamp on an empty one
+    ch = min(ch, max(w, h) * 1.8)  # the photo keeps most of the sheet: a print, not a stamp on an empty one
     x0 = (cluster[0] + cluster[2]) / 2 - face_x * ch
     y0 = cluster[1] + 0.4 * fh - eye_y * ch
     return Crop((x0, y0, x0 + ch, y0 + ch), True)
@@ -194,25 +193,19 @@ def _step(tone: np.ndarray, at: float) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-SCREENS = ("dots", "lines")
-
-
-def poster_texture(photo, box: tuple[float, float, float, float], work: int, base, strength: float,
-                   screen: str = "dots", ink=None) -> np.ndarray:
-    """The ink coverage of the crop printed as a fine halftone (`screen`: round dots, or an engraver's lines) on
-    `base` (the shadows in an ink darker than the ground, the lights in one lighter; without `ink`: the lights
-    on a dark ground, the shadows on a light one), knocked back to `strength` under a poster's title."""
-    region, _, inside = _region(photo, box, work)
+def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, strength: float,
+                   ink=None) -> np.ndarray:
+    """The ink coverage of the crop printed as fine halftone dots on `base` (the shadows in an ink darker than the
+    ground, the lights in one lighter; without `ink`: the lights on a dark ground, the shadows on a light one),
+    knocked back to `strength` under a poster's title."""
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
     tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
     darker = colour_luminance(base) >= 0.5 if ink is None else colour_luminance(ink) < colour_luminance(base)
     if darker:
         tone = 1.0 - tone  # dark dots on a light ground for the shadows; light dots on a dark one for the lights
-    if screen == "lines":
-        cover = line_screen(tone, max(5, work // 110), 0.0)
-    else:
-        cover = dot_screen(tone, max(5, work // 95), 30.0)
-    inside *= np.float32(0.97 * strength)  # (the print dies into the stock past the photo's edges)
-    cover *= inside
+    cover = dot_screen(tone, max(5, work // 95), 30.0)
+    cover *= np.float32(0.97 * strength)
     return cover
 
 

@@ -189,23 +189,6 @@ def dot_screen(tone: np.ndarray, cell: float, angle: float) -> np.ndarray:
     return np.minimum(np.maximum(out, 0.0, out=out), 1.0, out=out)
 
 
-def line_screen(tone: np.ndarray, cell: float, angle: float) -> np.ndarray:
-    """An engraver's line screen: ink coverage 0..1 of parallel lines `cell` px apart at `angle` degrees, each
-    line as thick as `tone` (0..1) asks, with antialiased edges."""
-    h, w = tone.shape
-    theta = np.deg2rad(angle)
-    yy = np.arange(h, dtype=np.float32)[:, None] * np.float32(np.cos(theta))
-    xx = np.arange(w, dtype=np.float32)[None, :] * np.float32(np.sin(theta))
-    phase = (yy + xx) / np.float32(cell)
-    phase -= np.floor(phase)
-    dist = np.abs(phase - np.float32(0.5))  # 0 on a line's axis, 0.5 between two lines
-    out = np.clip(tone, 0.0, 1.0).astype(np.float32) * np.float32(0.5)
-    out -= dist
-    out *= np.float32(cell)
-    out += np.float32(0.5)
-    return np.minimum(np.maximum(out, 0.0, out=out), 1.0, out=out)
-
-
 FORM_BOTTOM = 0.54  # the forms keep above this share of the height: below it is the type's
 
 

@@ -49,7 +49,6 @@ def _bottom_limit(side: int, explicit: bool) -> int:
     return bottom
 
 
-WASH_ZONE = 0.25  # the least room beside a screened face that a poster's block is set in, off the face
 MIN_ZONE = 0.16  # a requested text position is honoured only when it leaves at least this share of the side
 
 
@@ -113,11 +112,6 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
             return Zone(below_face if keep is not None else m, bottom, "bottom", flush)
         if pic.placement is not None and pic.placement.shape == "wash":
             keep = pic.keep_clear  # the screened photo's face, cropped into the half the block leaves
-            if keep is not None:  # the block in that half, clear of the face, wherever the half holds it
-                above, below = Zone(m, keep[1] - gap, "top", flush), Zone(keep[3] + gap, bottom, "bottom", flush)
-                half = max(above, below, key=lambda z: z.bottom - z.top)
-                if half.bottom - half.top >= side * WASH_ZONE:
-                    return half
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
             anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
         return Zone(m, bottom, anchor, flush)
