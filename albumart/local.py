@@ -102,8 +102,9 @@ def run() -> None:
         banner = subprocess.run([PY, "manage.py", "create_demo_org"], cwd=BASE_DIR, env=env, check=True,
                                 capture_output=True, text=True).stdout
         procs = [
-            subprocess.Popen([PY, "manage.py", "rqworker", "render", "callbacks", "--with-scheduler"],
-                             cwd=BASE_DIR, env=env),
+            # Apart, as in the Procfile: a slow callback receiver never delays a render.
+            subprocess.Popen([PY, "manage.py", "rqworker", "render", "--with-scheduler"], cwd=BASE_DIR, env=env),
+            subprocess.Popen([PY, "manage.py", "rqworker", "callbacks", "--with-scheduler"], cwd=BASE_DIR, env=env),
             subprocess.Popen([PY, "manage.py", "rqcron", "generation.cron"], cwd=BASE_DIR, env=env),
             subprocess.Popen([PY, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env),
         ]

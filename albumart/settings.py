@@ -104,6 +104,9 @@ RQ = {"JOB_CLASS": "rq.job.Job"}
 RENDER_JOB_RETRIES = envint("RENDER_JOB_RETRIES", 2, minimum=0, maximum=10)
 # A task still PENDING or GENERATING this long after it was created is failed by the sweep and its credits released.
 TASK_DEADLINE_SECONDS = envint("TASK_DEADLINE_SECONDS", 1800, minimum=30)
+# The reconciler (every 30 s) queues again what Redis lost: a task or a due callback attempt with no live job
+# for this long.
+RECONCILE_GRACE_SECONDS = envint("RECONCILE_GRACE_SECONDS", 20, minimum=0)
 
 # The Sentinel (QA): how many times a failing image is regenerated with a new seed (2 -> at most 3 renders),
 # how long a "review" image may wait for staff, what happens then ("reject" releases, "approve" charges),

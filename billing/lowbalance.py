@@ -43,8 +43,19 @@ def after_debit(org: Organization) -> None:
         Q(auto_topup_requested_at__isnull=True) | Q(auto_topup_requested_at__lt=now - TOPUP_EVERY), pk=prof.pk,
     ).update(auto_topup_requested_at=now)
     if notify or topup:
-        transaction.on_commit(partial(django_rq.get_queue("callbacks").enqueue, run, org.pk,
-                                      notify=bool(notify), topup=bool(topup)))
+        transaction.on_commit(partial(_queue, prof.pk, org.pk, bool(notify), bool(topup)))
+
+
+def _queue(profile_id: int, org_id: int, notify: bool, topup: bool) -> None:
+    """Queue the job; when Redis cannot take it, give the claims back so that the next debit tries again."""
+    try:
+        django_rq.get_queue("callbacks").enqueue(run, org_id, notify=notify, topup=topup)
+    except Exception as exc:  # Redis down: the debit itself has committed and must not turn into a 500
+        log.warning("low-balance job for organisation %s not queued (%s); the next debit retries", org_id, exc)
+        fields = {"low_balance_notified_at": None} if notify else {}
+        if topup:
+            fields["auto_topup_requested_at"] = None
+        BillingProfile.objects.filter(pk=profile_id).update(**fields)
 
 
 def run(org_id: int, notify: bool, topup: bool) -> str:

@@ -3,8 +3,11 @@
 from rq import cron
 
 from generation.jobs import sweep_stuck_tasks
+from generation.reconcile import reconcile
 from generation.review import sweep_review_timeouts
 
+# What Redis lost is queued again from the database: tasks with no live job, horses that died, due callbacks.
+cron.register(reconcile, queue_name="callbacks", interval=30)
 # Tasks whose job was lost (Redis flushed, every retry died) are failed and their credits released.
 cron.register(sweep_stuck_tasks, queue_name="callbacks", interval=300)
 # Reviews nobody decided within REVIEW_TIMEOUT_SECONDS are decided by REVIEW_TIMEOUT_RULE.

@@ -2,15 +2,13 @@
 
 import io
 from datetime import timedelta
-from functools import partial
 
-import django_rq
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import TruncDate
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +24,7 @@ from billing import ledger
 from billing.models import CreditEntry
 from generation import files
 from generation.api import submit
-from generation.callbacks import deliver_callback
+from generation.callbacks import enqueue_delivery
 from generation.catalogue import PALETTES, catalogue
 from generation.models import CoverImage, CoverTask, TaskStatus
 from generation.taskdata import task_data
@@ -152,9 +150,9 @@ def callback_replay(request, task_id: str):
     if not task.callback_url or not task.is_terminal:
         messages.error(request, "Only a finished task with a callBackUrl has a callback to replay.")
         return redirect("task", task.id)
-    attempt = (task.deliveries.aggregate(n=Max("attempt"))["n"] or 0) + 1
-    transaction.on_commit(partial(django_rq.get_queue("callbacks").enqueue, deliver_callback, task.id, attempt))
-    messages.success(request, f"Callback replay queued (attempt {attempt}); refresh to see its response.")
+    with transaction.atomic():
+        row = enqueue_delivery(task, replay=True)
+    messages.success(request, f"Callback replay queued (attempt {row.attempt}); refresh to see its response.")
     return redirect("task", task.id)
 
 

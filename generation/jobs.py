@@ -21,17 +21,31 @@ from generation.models import CoverImage, CoverTask, TaskStatus, Verdict
 log = logging.getLogger(__name__)
 
 
+def render_job_id(task_id: str) -> str:
+    return f"render-{task_id}"
+
+
 def enqueue_render(task: CoverTask) -> None:
-    """Queue the render after the submitting transaction commits, so the worker always finds the row."""
+    """Queue the render after the submitting transaction commits, so the worker always finds the row. The task
+    row is the truth: if Redis cannot take the job, the task waits PENDING and the reconciler queues it."""
+    transaction.on_commit(partial(queue_render, task.id))
+
+
+def queue_render(task_id: str) -> bool:
+    """Hand the task's render to the queue now; False (logged) when Redis cannot take it."""
     retries = settings.RENDER_JOB_RETRIES
-    job = partial(
-        django_rq.get_queue("render").enqueue,
-        render_task, task.id,
-        job_id=f"render-{task.id}",
-        retry=Retry(max=retries, interval=[2] * retries) if retries else None,
-        on_failure=on_render_failure,
-    )
-    transaction.on_commit(job)
+    try:
+        django_rq.get_queue("render").enqueue(
+            render_task, task_id,
+            job_id=render_job_id(task_id),
+            retry=Retry(max=retries, interval=[2] * retries) if retries else None,
+            on_failure=on_render_failure,
+        )
+    except Exception as exc:  # Redis down or refusing: the PENDING row is the outbox
+        log.warning("render %s not queued (%s: %s); the reconciler will queue it", task_id, exc.__class__.__name__,
+                    exc)
+        return False
+    return True
 
 
 def plain(value):

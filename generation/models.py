@@ -167,7 +167,9 @@ class ReviewImage(CoverImage):
 
 
 class CallbackDelivery(models.Model):
-    """One attempt to POST a task's result to its callBackUrl."""
+    """One attempt to POST a task's result to its callBackUrl: written before the attempt (the outbox), due at
+    `next_attempt_at`; `started_at` claims it, `finished_at` records its answer. A failed attempt carries the next
+    one's due time in `next_attempt_at` and the next row is written with it."""
 
     task = models.ForeignKey(CoverTask, on_delete=models.CASCADE, related_name="deliveries")
     webhook_id = models.CharField(max_length=64)
@@ -178,10 +180,14 @@ class CallbackDelivery(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)  # last handed to the callbacks queue
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["task", "attempt"]
         verbose_name_plural = "callback deliveries"
+        constraints = [models.UniqueConstraint(fields=["task", "attempt"], name="one_row_per_attempt")]
 
     def __str__(self) -> str:
         return f"{self.task_id} attempt {self.attempt}: {self.status_code or self.error}"
@@ -189,6 +195,11 @@ class CallbackDelivery(models.Model):
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def pending(self) -> bool:
+        """Not attempted yet (due at next_attempt_at), or under way."""
+        return self.finished_at is None
 
 
 class DisabledEndpoint(models.Model):

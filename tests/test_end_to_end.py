@@ -140,12 +140,11 @@ def test_callback_receiver_down_is_retried_and_410_stops(live, worker):
     try:
         task_id = submit(org, live.url, callBackUrl=receiver.url, count=1).json()["data"]["taskId"]
         wait_for(lambda: len(receiver.calls) >= 3, timeout=120, what="three callback attempts")
+        wait_for(lambda: CallbackDelivery.objects.filter(task_id=task_id, finished_at__isnull=False).count() == 3,
+                 timeout=10, what="three logged attempts")
         deliveries = list(CallbackDelivery.objects.filter(task_id=task_id).order_by("attempt"))
-        wait_for(lambda: CallbackDelivery.objects.filter(task_id=task_id).count() == 3, timeout=10,
-                 what="three logged attempts")
-        deliveries = list(CallbackDelivery.objects.filter(task_id=task_id).order_by("attempt"))
-        assert [d.status_code for d in deliveries] == [503, 500, 200]
-        assert deliveries[0].next_attempt_at is not None
+        assert [d.status_code for d in deliveries] == [503, 500, 200]  # and no attempt left due after the 200
+        assert deliveries[0].next_attempt_at is not None and deliveries[2].next_attempt_at is None
         ids = {c["headers"]["webhook-id"] for c in receiver.calls}
         assert ids == {f"msg_{task_id}"}  # stable across retries
 

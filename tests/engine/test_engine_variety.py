@@ -83,3 +83,29 @@ def test_a_screened_photo_prints_the_light_of_a_tritone_and_the_accent_of_the_re
             assert np.abs(np.asarray(base) - np.asarray(ink)).max() > 0.2, (genre, treatment)  # the ink shows
             inks[treatment] = tuple(np.round(ink, 2))
         assert inks["duotone"] != inks["tritone"], genre
+
+
+def test_without_a_photo_a_tasks_artist_and_background_covers_are_not_one_design():
+    """Both show the genre's bold printed form; the same form on both read as one cover twice."""
+    for genre in GENRES:
+        for seed in range(6):
+            artist = composition_for(genre, "artist", seed, None, 3000)
+            background = composition_for(genre, "background", seed, None, 3000)
+            if artist.layout.form and background.layout.form:
+                assert artist.scene.removesuffix("-low") != background.scene, (genre, seed, artist.scene)
+
+
+@needs_models
+def test_a_double_exposure_stands_on_one_colour_and_leaves_the_type_room(prepared_set):
+    """Behind a double exposure a mesh of three colours read as a cheap rainbow (one soft field of one colour
+    instead); and a face that fills the frame leaves its type only the forehead: no double exposure there."""
+    seen = 0
+    for name in ("halfbody_portrait", "couple", "portrait_tight", "portrait_headshoulders"):
+        for genre in GENRES:
+            for seed in range(4):
+                comp = composition_for(genre, "background", seed, prepared_set[name], 3000)
+                if comp.layout.photo == "ghost":
+                    seen += 1
+                    assert comp.scene != "gradient", (name, genre, seed)
+                    assert name not in ("portrait_tight", "portrait_headshoulders"), (name, genre, seed)
+    assert seen >= 10

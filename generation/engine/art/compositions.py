@@ -161,7 +161,7 @@ DIRECTIONS: dict[str, ArtDirection] = {
     "jazz": ArtDirection(("mono", "duotone", "split", "film"), ("bokeh", "ring", "split"), ("dark", "depth"),
                          grain=5.0, halation=0.2, leak=0.1, dust=0.4, vignette=0.45, band=2, dark_prints=True,
                          halos=("ring", "arch")),
-    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient", "crescent"),
+    "ambient": ArtDirection(("tritone", "film", "duotone"), ("fog", "flow", "gradient", "crescent", "ring"),
                             ("wash", "desat"),
                             grain=3.0, halation=0.2, leak=0.1, dust=0.0, vignette=0.2, band=1, halos=("disc", "arch")),
     "lofi": ArtDirection(("film", "duotone", "mono"), ("paper", "sun", "quarter"), ("wash", "depth"),
@@ -238,8 +238,9 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
         return False  # the faces with their hair and chin cannot all be in this layout's frame
     if layout.on_scene and not 1 <= faces <= PRINT_FACES:
         return False  # a stencil prints a person or a few: without a face it prints the scenery, a crowd is noise
-    if layout.photo == "ghost":  # soft by design; but an empty scene or a crowd exposed over a scene reads as mud
-        return 1 <= faces <= PRINT_FACES
+    if layout.photo == "ghost":  # soft by design; but an empty scene or a crowd exposed over a scene reads as mud,
+        # and the type over a face that fills the frame runs across the forehead
+        return 1 <= faces <= PRINT_FACES and room >= TEXT_ROOM
     if layout.photo == "texture":
         return True  # soft by design: a print or a texture holds no detail to lose
     if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
@@ -292,7 +293,11 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
         scenes = [sc for sc in scenes if sc not in FORM_SCENES] or scenes
     elif layout.form:  # every genre has one (a soft texture alone reads as an empty cover)
         scenes = [sc for sc in scenes if sc in FORM_SCENES]
-    scene = scenes[(rest // 7 + seed) % len(scenes)]
+    # (From the seed alone, not the count of usable layouts: a task's covers then take other scenes, and the
+    # artist and background covers made without a photo never show the same form twice.)
+    scene = scenes[(salt // 7 + seed + VARIANT_OFFSET[variant]) % len(scenes)]
+    if layout.photo == "ghost" and scene == "gradient":
+        scene = "glow"  # (behind a double exposure a mesh of three colours read as a cheap rainbow: one colour)
     background = art.background[(rest // 3) % len(art.background)]
     return Composition(layout, treatment, scene, background, art, (rest // 11 + seed) % len(FACE_X),
                        art.halos[(rest // 5 + seed) % len(art.halos)])

@@ -345,7 +345,9 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         first = rng.random() < 0.5
         ink = palette[0] if first else palette[2]
         if colour_luminance(palette[0]) < 0.06:  # a near-black ground alone reads as an empty cover: the accent,
-            ink = palette[3] if first else palette[2]  # or the light (dark letters on bone, on ice)
+            # or the light where it has a colour (dark letters on bone, on ice; a pale grey read as a placeholder)
+            light = np.asarray(palette[3], np.float32)
+            ink = palette[3] if first and float(light.max() - light.min()) > 0.08 else palette[2]
         canvas = _ground(palette, rng, (work, work), _deepened(ink, *POSTER_INK))
     else:
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)

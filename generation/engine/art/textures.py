@@ -160,6 +160,17 @@ def gradient(rng: np.random.Generator, n: int, palette) -> np.ndarray:
     return np.clip(image + texture[..., None] * 0.06, 0.0, 1.0)
 
 
+def glow(rng: np.random.Generator, n: int, palette) -> np.ndarray:
+    """One soft field of one colour of the palette on its ground: the stage of a double exposure, where a mesh
+    of three colours read as a cheap rainbow behind the person."""
+    index = 1 if rng.random() < 0.5 else 2
+    weight = radial((n, n), tuple(rng.uniform(0.2, 0.8, 2)), float(rng.uniform(0.6, 0.95)))
+    image = mix(np.broadcast_to(palette[0], (n, n, 3)).copy(), np.broadcast_to(palette[index], (n, n, 3)),
+                weight * float(rng.uniform(0.55, 0.8)))
+    texture = fbm(rng, (n, n), octaves=6, base=4) - 0.5
+    return np.clip(image + texture[..., None] * 0.06, 0.0, 1.0)
+
+
 @lru_cache(maxsize=4)
 def _dot_distance(h: int, w: int, cell: float, angle: float) -> np.ndarray:
     """Each pixel's distance to the nearest dot centre of the screen, in cells (0 at a centre, ~0.7 at a corner):
@@ -319,7 +330,7 @@ def _low(family):
 
 
 FAMILIES = {"fog": fog, "leaks": leaks, "bokeh": bokeh, "paper": paper, "flow": flow,
-            "interference": interference, "gradient": gradient, "worn": worn,
+            "interference": interference, "gradient": gradient, "glow": glow, "worn": worn,
             **{name: _form(name) for name in FORMS}}
 FAMILIES.update({f"{name}-low": _low(FAMILIES[name]) for name in ("worn", *FORMS)})
 # Drawn at the working size: a printed edge must stay sharp.
