@@ -124,7 +124,9 @@ QA_OCR = envbool("QA_OCR", True)
 CALLBACK_RETRY_SCHEDULE = [
     int(s) for s in envstr("CALLBACK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,86400").split(",")
 ]
-CALLBACK_TIMEOUT_SECONDS = envint("CALLBACK_TIMEOUT_SECONDS", 15, minimum=1, maximum=60)
+CALLBACK_TIMEOUT_SECONDS = envint("CALLBACK_TIMEOUT_SECONDS", 15, minimum=1, maximum=60)  # per attempt, in all
+# A source_image or style_reference URL is fetched in at most this long, connecting and reading included.
+FETCH_DEADLINE_SECONDS = envint("FETCH_DEADLINE_SECONDS", 10, minimum=1, maximum=60)
 
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"

@@ -12,13 +12,11 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 from datetime import timedelta
 from functools import partial
 
 import django_rq
-import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -92,37 +90,18 @@ MAX_ANSWER_BYTES = 64 * 1024  # of a receiver's answer we read (and drop); a rec
 def _post(url: str, headers: dict, body: bytes, deadline_seconds: float) -> tuple[int | None, str]:
     """POST within one total deadline: connecting, sending and reading the answer (at most MAX_ANSWER_BYTES of
     it). A receiver that trickles its answer a byte at a time is cut off at the deadline instead of getting a
-    fresh timeout per read: the request runs in a daemon thread that is abandoned at the deadline (the job's
-    work horse exits after the job, and the thread with it)."""
+    fresh timeout per read."""
     try:
         netguard.check_url(url)  # again at delivery: DNS may have changed since submit
+        status, _, _, _ = netguard.bounded("POST", url, deadline=deadline_seconds, max_bytes=MAX_ANSWER_BYTES,
+                                           data=body, headers=headers)
+        return status, ""
+    except netguard.Deadline as exc:
+        return None, f"timeout: {exc}"
     except netguard.UnsafeUrl as exc:
         return None, f"refused: callBackUrl {exc}"
-    outcome: dict = {}
-
-    def attempt() -> None:
-        try:
-            with requests.post(url, data=body, headers=headers, allow_redirects=False, stream=True,
-                               timeout=(min(5.0, deadline_seconds), deadline_seconds)) as response:
-                outcome["status"] = response.status_code
-                read = 0
-                for chunk in response.iter_content(4096):
-                    read += len(chunk)
-                    if read >= MAX_ANSWER_BYTES:
-                        break
-        except requests.RequestException as exc:
-            outcome["error"] = f"{exc.__class__.__name__}: {str(exc)[:300]}"
-        except Exception as exc:  # noqa: BLE001 (any failure of the receiver is an attempt's answer, never a crash)
-            outcome["error"] = f"{exc.__class__.__name__}: {str(exc)[:300]}"
-
-    thread = threading.Thread(target=attempt, name="callback-post", daemon=True)
-    thread.start()
-    thread.join(deadline_seconds)
-    if thread.is_alive():
-        return None, f"timeout: no complete answer within {deadline_seconds:g} s"
-    if "error" in outcome:
-        return None, outcome["error"]
-    return outcome["status"], ""
+    except Exception as exc:  # noqa: BLE001 (any failure of the receiver is an attempt's answer, never a crash)
+        return None, f"{exc.__class__.__name__}: {str(exc)[:300]}"
 
 
 def deliver_callback(delivery_id: int, attempt: int | None = None) -> None:

@@ -2,6 +2,8 @@
 
 import ipaddress
 import socket
+import threading
+import time
 from urllib.parse import urlsplit
 
 import requests
@@ -51,21 +53,65 @@ def check_url(url: str, *, resolve: bool = True, allow_unresolved: bool = False)
             raise UnsafeUrl(f"points at a private, loopback or link-local address ({ip}); use a public address")
 
 
-def fetch(url: str, *, max_bytes: int, timeout: float = 15.0) -> bytes:
-    """GET a public URL without following redirects, refusing bodies larger than `max_bytes`."""
+class Deadline(UnsafeUrl):
+    """The exchange did not complete within its total deadline."""
+
+
+def bounded(method: str, url: str, *, deadline: float, max_bytes: int, **kwargs) -> tuple[int, dict, bytes, bool]:
+    """One HTTP exchange that ends within `deadline` seconds in all: connecting, sending, and reading the answer
+    (at most `max_bytes` of it). Returns (status, headers, body, truncated); raises Deadline when the time ran
+    out (a peer trickling its answer a byte at a time included: the calling thread is never held past the
+    deadline), requests' errors when the exchange failed. No redirect is followed."""
+    outcome: dict = {}
+    ends = time.monotonic() + deadline
+
+    def exchange() -> None:
+        try:
+            with requests.request(method, url, allow_redirects=False, stream=True,
+                                  timeout=(min(5.0, deadline), min(5.0, deadline)), **kwargs) as response:
+                outcome["status"], outcome["headers"] = response.status_code, dict(response.headers)
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes and method != "POST":
+                    outcome["body"], outcome["truncated"] = b"", True
+                    return
+                chunks, size = [], 0
+                while time.monotonic() < ends:
+                    chunk = response.raw.read1(64 * 1024)  # what has arrived: a trickle never fills a buffer
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > max_bytes:
+                        outcome["truncated"] = True
+                        break
+                else:
+                    outcome["late"] = True
+                outcome["body"] = b"".join(chunks)[:max_bytes]
+        except Exception as exc:  # noqa: BLE001 (handed to the caller's thread)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=exchange, name="bounded-http", daemon=True)
+    thread.start()
+    thread.join(deadline)
+    if thread.is_alive() or outcome.get("late"):
+        raise Deadline(f"did not answer completely within {deadline:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["status"], outcome["headers"], outcome["body"], outcome.get("truncated", False)
+
+
+def fetch(url: str, *, max_bytes: int, deadline: float | None = None) -> bytes:
+    """GET a public URL without following redirects, within a total deadline (FETCH_DEADLINE_SECONDS), refusing
+    bodies larger than `max_bytes`."""
     check_url(url)
-    with requests.get(url, timeout=timeout, allow_redirects=False, stream=True) as response:
-        if response.is_redirect:
-            raise UnsafeUrl(f"answered a redirect ({response.status_code}); give the final URL")
-        if response.status_code != 200:
-            raise UnsafeUrl(f"answered HTTP {response.status_code}")
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise UnsafeUrl(f"is {int(declared)} bytes; the limit is {max_bytes}")
-        chunks, size = [], 0
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > max_bytes:
-                raise UnsafeUrl(f"is larger than the limit of {max_bytes} bytes")
-            chunks.append(chunk)
-    return b"".join(chunks)
+    deadline = settings.FETCH_DEADLINE_SECONDS if deadline is None else deadline
+    status, headers, body, truncated = bounded("GET", url, deadline=deadline, max_bytes=max_bytes)
+    if 300 <= status < 400 and headers.get("Location"):
+        raise UnsafeUrl(f"answered a redirect ({status}); give the final URL")
+    if status != 200:
+        raise UnsafeUrl(f"answered HTTP {status}")
+    if truncated:
+        declared = headers.get("Content-Length", "")
+        size = f"is {int(declared)} bytes" if declared.isdigit() else "is larger than the limit"
+        raise UnsafeUrl(f"{size}; the limit is {max_bytes} bytes")
+    return body

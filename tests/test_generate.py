@@ -208,3 +208,22 @@ def test_style_reference_palette_is_extracted(client):
     assert len(palette) == 5 and all(c.startswith("#") and len(c) == 7 for c in palette)
     errors = errors_of(post(client, style_reference="data:image/jpeg;base64,bm90IGFuIGltYWdl"))
     assert "style_reference" in errors
+
+
+@pytest.mark.parametrize("field", ["source_image", "style_reference"])
+def test_a_photo_url_that_trickles_is_422_naming_the_field_within_the_deadline(client, settings, field):
+    import time
+
+    from tests.live import Trickle
+
+    settings.ALLOW_PRIVATE_CALLBACKS = True  # the stand-in host is on 127.0.0.1
+    settings.FETCH_DEADLINE_SECONDS = 1
+    trickle = Trickle()
+    try:
+        started = time.monotonic()
+        errors = errors_of(post(client, **{field: trickle.url}))
+        assert time.monotonic() - started < 3  # the web thread is free again, not held for minutes
+    finally:
+        trickle.close()
+    assert "within 1 s" in errors[field][0], errors
+    assert not CoverTask.objects.exists()

@@ -79,3 +79,45 @@ def test_signature_follows_standard_webhooks():
     headers = signed_headers(key, "msg_1", body, timestamp=1700000000)
     assert headers["webhook-id"] == "msg_1" and headers["webhook-timestamp"] == "1700000000"
     assert headers["webhook-signature"] == "v1," + expected
+
+
+def test_a_photo_host_that_trickles_is_cut_off_at_the_deadline(settings):
+    import time
+
+    from tests.live import Trickle
+
+    settings.ALLOW_PRIVATE_CALLBACKS = True
+    trickle = Trickle()
+    try:
+        started = time.monotonic()
+        with pytest.raises(netguard.Deadline, match="within 1.5 s"):
+            netguard.fetch(trickle.url, max_bytes=10_000_000, deadline=1.5)
+        assert time.monotonic() - started < 2.5  # 1.5 s in all, not 1.5 s per byte
+    finally:
+        trickle.close()
+
+
+def test_a_photo_larger_than_the_limit_is_refused_without_reading_it(settings):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Big(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(50_000))
+            self.end_headers()
+            self.wfile.write(b"x" * 50_000)
+
+        def log_message(self, *args):
+            pass
+
+    settings.ALLOW_PRIVATE_CALLBACKS = True
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Big)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(netguard.UnsafeUrl, match="50000 bytes; the limit is 1000 bytes"):
+            netguard.fetch(f"http://127.0.0.1:{server.server_port}/p.jpg", max_bytes=1000, deadline=5)
+        assert netguard.fetch(f"http://127.0.0.1:{server.server_port}/p.jpg", max_bytes=60_000, deadline=5) \
+            == b"x" * 50_000
+    finally:
+        server.shutdown()

@@ -6,8 +6,6 @@ Drills with real parts: the live API, PostgreSQL (or SQLite), Redis, an RQ worke
 
 import os
 import signal
-import socket
-import threading
 import time
 from datetime import timedelta
 
@@ -25,7 +23,7 @@ from generation import callbacks, jobs
 from generation.models import CallbackDelivery, CoverTask, TaskStatus
 from generation.reconcile import reconcile
 from tests.conftest import api_client, assert_ledger_consistent, make_org
-from tests.live import Receiver, Worker, wait_for
+from tests.live import Receiver, Trickle, Worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -152,42 +150,6 @@ def test_an_attempt_whose_worker_died_mid_post_is_recorded_and_retried():
     django_rq.get_queue("callbacks").empty()
     django_rq.get_queue("callbacks").scheduled_job_registry.remove(callbacks.delivery_job_id(following.pk),
                                                                    delete_job=True)
-
-
-class Trickle:
-    """A receiver that answers 200 with a long Content-Length and then one byte every `every` seconds."""
-
-    def __init__(self, every: float = 0.4):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
-        self.every, self.closed = every, threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while not self.closed.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn):
-        try:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
-            while not self.closed.is_set():
-                conn.sendall(b"x")
-                time.sleep(self.every)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def close(self):
-        self.closed.set()
-        self.sock.close()
 
 
 def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(settings):
