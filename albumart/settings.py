@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "albumart.middleware.MaintenanceModeMiddleware",
     "albumart.middleware.UploadLimitMiddleware",
+    "albumart.inputguard.InputGuardMiddleware",
     "albumart.idempotency.IdempotencyMiddleware",
 ]
 
