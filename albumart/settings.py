@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_rq",
+    "health_check",
     "accounts",
     "billing",
     "generation",
