@@ -3,16 +3,19 @@ from django.urls import path
 
 from accounts import views
 from accounts.forms import LoginForm
+from accounts.throttle import throttled
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("signup/", views.signup, name="signup"),
+    path("signup/", throttled("signup", "SIGNUP_LIMIT")(views.signup), name="signup"),
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm,
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/", throttled("password-reset", "PASSWORD_RESET_LIMIT")(auth_views.PasswordResetView.as_view()),
+         name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("password-reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+    path("password-reset/<uidb64>/<token>/",
+         throttled("password-reset-confirm", "PASSWORD_RESET_LIMIT")(auth_views.PasswordResetConfirmView.as_view()),
          name="password_reset_confirm"),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("verify-email/resend/", views.resend_verification, name="verify-email-resend"),

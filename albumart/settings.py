@@ -2,6 +2,7 @@
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_rq",
     "health_check",
+    "axes",
     "accounts",
     "billing",
     "generation",
@@ -62,7 +64,22 @@ MIDDLEWARE = [
     "albumart.middleware.UploadLimitMiddleware",
     "albumart.inputguard.InputGuardMiddleware",
     "albumart.idempotency.IdempotencyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in brute force (django-axes): AXES_FAILURE_LIMIT wrong passwords for one user name from one address pause
+# its sign-ins for AXES_COOLOFF_MINUTES. Behind a proxy, set AXES_IPWARE_PROXY_COUNT to the number of proxies.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+AXES_IPWARE_PROXY_COUNT = envint("AXES_IPWARE_PROXY_COUNT", 0, minimum=0) or None
+# Sign-up and password-reset requests per address per window (accounts/throttle.py, in Redis).
+THROTTLE_WINDOW_SECONDS = 600
+SIGNUP_LIMIT = envint("SIGNUP_LIMIT", 10, minimum=1)
+PASSWORD_RESET_LIMIT = envint("PASSWORD_RESET_LIMIT", 5, minimum=1)
 
 ROOT_URLCONF = "albumart.urls"
 WSGI_APPLICATION = "albumart.wsgi.application"
