@@ -97,6 +97,7 @@ def run() -> None:
     with embedded_redis() as redis_url:
         env["REDIS_URL"] = redis_url
         manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("collectstatic", "--noinput", "-v", "0", env=env)
         manage("fetch_models", env=env)
         manage("fetch_fonts", "--optional", env=env)
         banner = subprocess.run([PY, "manage.py", "create_demo_org"], cwd=BASE_DIR, env=env, check=True,

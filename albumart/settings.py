@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "albumart.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -149,12 +150,15 @@ FETCH_DEADLINE_SECONDS = envint("FETCH_DEADLINE_SECONDS", 10, minimum=1, maximum
 
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Static files (the admin's) are served by the web process itself (whitenoise), compressed; `collectstatic` runs
+# in the release step (and in `make run`); until it has, whitenoise finds them in the apps.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
 # Signed image URLs stay valid this long; record-info always issues fresh ones.
 IMAGE_URL_MAX_AGE_SECONDS = envint("IMAGE_URL_MAX_AGE_DAYS", 30, minimum=14) * 86400
 
