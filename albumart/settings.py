@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_rq",
     "health_check",
+    "django_prometheus",
     "axes",
     "accounts",
     "billing",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "albumart.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -66,7 +68,13 @@ MIDDLEWARE = [
     "albumart.inputguard.InputGuardMiddleware",
     "albumart.idempotency.IdempotencyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# /metrics (Prometheus): for `Authorization: Bearer $METRICS_TOKEN`, or from the addresses in METRICS_ALLOW
+# (comma-separated networks; loopback by default); anyone else gets a 404.
+METRICS_TOKEN = envstr("METRICS_TOKEN", "")
+METRICS_ALLOW = [n.strip() for n in envstr("METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",") if n.strip()]
 
 # Sign-in brute force (django-axes): AXES_FAILURE_LIMIT wrong passwords for one user name from one address pause
 # its sign-ins for AXES_COOLOFF_MINUTES. Behind a proxy, set AXES_IPWARE_PROXY_COUNT to the number of proxies.

@@ -2,6 +2,7 @@
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from rq import Retry
 
+from albumart import metrics
 from billing import ledger
 from generation import engine, files
 from generation.callbacks import enqueue_delivery
@@ -114,9 +116,12 @@ def render_checked(task: CoverTask, index: int, photo, known) -> tuple[engine.Co
     history = []
     for attempt in range(attempts):
         spec = spec_for(task, index, photo.image if photo else None, attempt)
+        started = time.monotonic()
         result = engine.render(spec, photo.prepared if photo else None)
+        rendered = time.monotonic()
         qa = sentinel.check(result, result.measurements, requested_size=spec.size, texts=texts,
                             known_hashes=known, ocr=settings.QA_OCR)
+        metrics.observe(rendered - started, time.monotonic() - rendered, qa["verdict"])
         history.append({"seed": spec.seed, "verdict": qa["verdict"],
                         "failed": sorted(k for k, v in qa["checks"].items() if v == "fail")})
         if qa["verdict"] != Verdict.FAIL:
