@@ -3,6 +3,7 @@ import uuid
 
 from django.conf import settings
 
+from albumart import logs
 from albumart.api import json_envelope
 
 log = logging.getLogger("albumart.request")
@@ -22,7 +23,11 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request.request_id = uuid.uuid4().hex[:16]
-        response = self.get_response(request)
+        token = logs.request_id.set(request.request_id)  # on every log line written for this request
+        try:
+            response = self.get_response(request)
+        finally:
+            logs.request_id.reset(token)
         response["X-Request-Id"] = request.request_id
         return response
 

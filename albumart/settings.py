@@ -251,13 +251,31 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
 }
 
+# One JSON object per line with the request id and the task id (albumart/logs.py); LOG_FORMAT=text for people.
+LOG_FORMAT = envstr("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "albumart.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(task_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Errors to Sentry when SENTRY_DSN is set (no personal data is sent).
+SENTRY_DSN = envstr("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=envstr("SENTRY_ENVIRONMENT", "production"), send_default_pii=False,
+                    traces_sample_rate=float(envstr("SENTRY_TRACES_SAMPLE_RATE", "0") or 0))
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 os.makedirs(MEDIA_ROOT, exist_ok=True)

@@ -1,3 +1,5 @@
+import logging
+
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -12,6 +14,8 @@ from generation.models import CoverTask, TaskStatus, new_task_id
 from generation.serializers import FeedbackSerializer, GenerateSerializer, VariationSerializer
 from generation.sources import SourceError, check_photo, read_source, reference_palette
 from generation.taskdata import task_data
+
+log = logging.getLogger(__name__)
 
 
 def _existing_task_conflict(org, client_task_id: str):
@@ -89,6 +93,8 @@ def create_task(org, params: dict, *, client_task_id=None, callback_url="", sour
     except IntegrityError:
         # Two submits with the same taskId raced; the other one won.
         return _existing_task_conflict(org, client_task_id) or envelope(409, "taskId is already in use.")
+    log.info("task accepted: %s covers of %s, %s credits held", count, task.genre, count,
+             extra={"task_id": task.id})
     return envelope(200, "success", {"taskId": task.id, "genre": task.genre, "warnings": list(warnings)})
 
 

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from albumart.logs import for_task
 from generation import netguard
 from generation.models import CallbackDelivery, CoverTask, DisabledEndpoint
 from generation.taskdata import callback_envelope
@@ -119,6 +120,11 @@ def deliver_callback(delivery_id: int, attempt: int | None = None) -> None:
     if not CallbackDelivery.objects.filter(pk=delivery_id, started_at__isnull=True).update(started_at=now):
         return  # attempted already, or under way on another worker
     row = CallbackDelivery.objects.select_related("task__organization").get(pk=delivery_id)
+    with for_task(row.task_id):
+        _attempt(row)
+
+
+def _attempt(row: CallbackDelivery) -> None:
     task = row.task
     if DisabledEndpoint.objects.filter(organization=task.organization, url=row.url).exists():
         settle_attempt(row, None, "skipped: the endpoint answered 410 Gone earlier and is disabled", 0, retry=False)

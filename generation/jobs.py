@@ -14,6 +14,7 @@ from django.utils import timezone
 from rq import Retry
 
 from albumart import metrics
+from albumart.logs import for_task
 from billing import ledger
 from generation import engine, files
 from generation.callbacks import enqueue_delivery
@@ -131,12 +132,18 @@ def render_checked(task: CoverTask, index: int, photo, known) -> tuple[engine.Co
 
 
 def render_task(task_id: str) -> str:
+    with for_task(task_id):
+        return _render_task(task_id)
+
+
+def _render_task(task_id: str) -> str:
     with transaction.atomic():
         task = CoverTask.objects.select_for_update().get(pk=task_id)
         if task.is_terminal or task.status == TaskStatus.REVIEW:
             return task.status  # a duplicate or late job: nothing to do
         task.images.all().delete()  # a retried job starts over
         task.start()
+    log.info("render started: %s covers, attempt %s", task.count, task.attempts)
     photo = None
     if task.source_path:  # decoded and prepared once: every image of the task shares the faces, mask and gate
         image = engine.load_photo(files.read(task.source_path))
