@@ -4,6 +4,7 @@ Run every 30 s by the cron process (`generation.cron`) and by `python manage.py 
 machines at once (a task is taken under a skip-locked row lock, a delivery by a conditional update, and a job
 that is still queued, scheduled or running is left alone). It queues again:
 - PENDING tasks with no live render job (Redis was down at submit, or flushed);
+- (a job still scheduled well past its time counts as lost: the scheduler that would have queued it died);
 - GENERATING tasks whose job is gone or failed (its work horse was killed, by the OOM killer say): run again,
   or after the task's last attempt, FAILED with its credits released and its callback sent;
 - callback attempts that are due and not queued (Redis down when the task ended, or restarted with the retries
@@ -11,7 +12,7 @@ that is still queued, scheduled or running is left alone). It queues again:
 """
 
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import django_rq
 from django.conf import settings
@@ -32,11 +33,25 @@ LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFE
 BATCH = 500  # rows per kind per run: a backlog drains over a few runs rather than in one long one
 
 
-def _job_status(queue, job_id: str) -> JobStatus | None:
+def _job_status(queue, job_id: str, now) -> JobStatus | None:
+    """The job's status; a job still SCHEDULED well past its time counts as lost (the scheduler that would have
+    queued it died, as one does when Redis goes away under it) and is taken out of the schedule."""
     try:
-        return Job.fetch(job_id, connection=queue.connection).get_status()
+        status = Job.fetch(job_id, connection=queue.connection).get_status()
     except NoSuchJobError:
         return None
+    if status == JobStatus.SCHEDULED:
+        registry = queue.scheduled_job_registry
+        try:
+            due = registry.get_scheduled_time(job_id)
+        except NoSuchJobError:
+            return None
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        if due < now - timedelta(seconds=settings.RECONCILE_GRACE_SECONDS):
+            registry.remove(job_id)
+            return None
+    return status
 
 
 def reconcile(now=None) -> dict[str, int]:
@@ -68,7 +83,7 @@ def _tasks(now, done: dict) -> None:
         with transaction.atomic():
             task = (CoverTask.objects.select_for_update(skip_locked=True)
                     .filter(pk=pk, status__in=[TaskStatus.PENDING, TaskStatus.GENERATING]).first())
-            if task is None or _job_status(queue, render_job_id(pk)) in LIVE:
+            if task is None or _job_status(queue, render_job_id(pk), now) in LIVE:
                 continue
             if task.status == TaskStatus.GENERATING and task.attempts > settings.RENDER_JOB_RETRIES:
                 failed = True  # (after the lock: fail_task takes its own)
@@ -98,7 +113,7 @@ def _deliveries(now, done: dict) -> None:
                                            next_attempt_at__lte=grace)
            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace)).order_by("next_attempt_at"))
     for pk, enqueued in due.values_list("pk", "enqueued_at")[:BATCH]:
-        if _job_status(queue, delivery_job_id(pk)) in LIVE:
+        if _job_status(queue, delivery_job_id(pk), now) in LIVE:
             continue
         if not CallbackDelivery.objects.filter(pk=pk, enqueued_at=enqueued).update(enqueued_at=now):
             continue  # another reconciler took it

@@ -6,6 +6,7 @@ Drills with real parts: the live API, PostgreSQL (or SQLite), Redis, an RQ worke
 
 import os
 import signal
+import subprocess
 import time
 from datetime import timedelta
 
@@ -195,3 +196,56 @@ def test_a_work_horse_killed_on_its_last_attempt_ends_failed_with_credits_releas
     assert (ledger.account(org).balance, ledger.account(org).held) == (10, 0)
     assert receiver.json(0)["data"]["status"] == "FAILED"
     assert_ledger_consistent(org)
+
+
+def test_a_job_left_in_the_schedule_by_a_dead_scheduler_is_queued_again():
+    """Redis going away takes a worker's scheduler down with it; a retry it held stays SCHEDULED forever."""
+    org = make_org("Schedule Records", credits=5)
+    task = CoverTask.objects.create(organization=org, genre="hiphop", count=1, params={})
+    queue = django_rq.get_queue("render")
+    job_id = jobs.render_job_id(task.id)
+    try:
+        queue.enqueue_in(timedelta(seconds=30), jobs.render_task, task.id, job_id=job_id)  # a retry, still ahead
+        assert reconcile(later())["renders_queued"] == 0
+        queue.scheduled_job_registry.remove(job_id, delete_job=True)
+        queue.enqueue_at(timezone.now() - timedelta(minutes=5), jobs.render_task, task.id, job_id=job_id)
+        assert Job.fetch(job_id, connection=queue.connection).get_status() == JobStatus.SCHEDULED
+        assert reconcile(later())["renders_queued"] == 1  # overdue: its scheduler is gone
+        assert Job.fetch(job_id, connection=queue.connection).get_status() == JobStatus.QUEUED
+        assert job_id not in queue.scheduled_job_registry.get_job_ids()
+    finally:
+        queue.scheduled_job_registry.remove(job_id)
+        queue.empty()
+
+
+def _redis_server(port: int):
+    from albumart.local import redis_server_binary
+
+    proc = subprocess.Popen([redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    wait_for(lambda: redis.Redis(port=port).ping(), timeout=10, interval=0.05, what="redis-server")
+    return proc
+
+
+def test_a_worker_that_loses_redis_waits_and_picks_up_work_when_it_returns(live):
+    """Redis restarts under a running worker: the worker neither exits nor needs a restart."""
+    from albumart.local import free_port
+
+    port = free_port()
+    server = _redis_server(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    worker = Worker(live.url, {"REDIS_URL": url}).start()
+    try:
+        wait_for(lambda: redis.Redis(port=port).keys("rq:worker:*"), timeout=30, what="the worker to register")
+        server.terminate()
+        server.wait(timeout=10)
+        time.sleep(4)  # the worker meets a closed port for a while
+        assert worker.proc.poll() is None, "the worker exited when Redis went away"
+        server = _redis_server(port)
+        job = Queue("callbacks", connection=redis.Redis(port=port)).enqueue(os.getpid)
+        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout=60, what="the job to run")
+        assert job.return_value() != os.getpid()  # run by the worker's own process
+    finally:
+        print(worker.stop()[-2000:])
+        server.terminate()
+        server.wait(timeout=10)
