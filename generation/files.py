@@ -1,10 +1,12 @@
-"""Cover files in the storage backend, and the signed URLs that serve them without a login."""
+"""Cover files in the storage backend (local files, or S3 and S3-compatible stores through django-storages), and
+the signed URLs that serve them without a login: our URL checks the signature and its age, then streams the
+file, or redirects to a short-lived presigned URL of the object store."""
 
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import reverse
 
 SALT = "albumart.files"
@@ -39,6 +41,12 @@ def serve(request, token: str):
     path = payload["p"]
     if not default_storage.exists(path):
         raise Http404("File not found.")
+    if getattr(default_storage, "querystring_auth", False):  # an object store: the client fetches it from there
+        disposition = f'attachment; filename="{payload["n"]}"'
+        response = HttpResponseRedirect(default_storage.url(path, parameters={
+            "ResponseContentDisposition": disposition}))
+        response["Cache-Control"] = "private, max-age=300"  # shorter than the presigned URL's life
+        return response
     response = FileResponse(default_storage.open(path, "rb"), filename=payload["n"])
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -194,6 +194,21 @@ def _splits(text: str, count: int) -> list[list[str]]:
     return options
 
 
+BREAK_MARKS = frozenset("·•|/–—~*×")  # separators a line break stands in for
+
+
+def _drop_marks(parts: list[str]) -> list[str]:
+    """A separating mark standing alone at the end of a line is dropped: the break separates ("Riccardo Muti" /
+    "Chicago Symphony", not "Riccardo Muti ·"). Commas, colons, ampersands and marks inside a word stay."""
+    out = []
+    for index, part in enumerate(parts):
+        head, _, last = part.rpartition(" ")
+        if index < len(parts) - 1 and head.strip() and last and all(ch in BREAK_MARKS for ch in last):
+            part = head.rstrip()
+        out.append(part)
+    return out
+
+
 def break_quality(parts: list[str], name: bool = False) -> float:
     """A weight under 1 for line breaks that follow the phrase (after a separator or colon, before a bracket), over
     1 for one inside a name (`name`: an artist or a feature credit) between two capitalised words."""
@@ -280,7 +295,7 @@ def fit_role(role: Role, typo: Typography, side: int, width: int, scale: float =
             return max(_ink_width(_make_line(role, p, typo, reference)) for p in parts)
 
         names = role.name in ("artist", "feature")
-        parts = min(options, key=lambda p: widest(p) * break_quality(p, names))
+        parts = _drop_marks(min(options, key=lambda p: widest(p) * break_quality(p, names)))
         size = _largest_fitting(role, parts, typo, width, ceiling)
         # More lines must buy a larger size. (A name broken between its words is only a last resort among the
         # breaks of one line count: the size it buys is what keeps a narrow column legible at 56 px.)

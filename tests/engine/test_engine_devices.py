@@ -53,10 +53,24 @@ def test_text_posters_carry_the_device_and_pass_the_border_check(genre):
 def test_a_name_is_broken_after_its_separator_before_it_is_broken_between_its_words():
     typo = GENRES["classical"].fonts
     lines = fit_role(Role("artist", "Riccardo Muti · Chicago Symphony", 0.1, 2, typo.secondary), typo, 3000, 1400)
-    assert [line.text for line in lines] == ["Riccardo Muti ·", "Chicago Symphony"]
+    assert [line.text for line in lines] == ["Riccardo Muti", "Chicago Symphony"]  # the break stands for the dot
     # Among breaks of one line count, one between two capitalised words of a name costs more than any other;
     # a title's words ("Velvet / Hours") and all-caps text are free to stack.
     assert break_quality(["Riccardo Muti · Chicago", "Symphony"], True) > \
         break_quality(["Riccardo Muti · Chicago", "Symphony"], False) == 1.0
     assert break_quality(["STILL", "STANDING"], True) == 1.0
     assert break_quality(["Riccardo Muti ·", "Chicago Symphony"], True) < 1.0
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    (["Riccardo Muti ·", "Chicago Symphony"], ["Riccardo Muti", "Chicago Symphony"]),
+    (["Daft Punk /", "Pharrell"], ["Daft Punk", "Pharrell"]),
+    (["Simon &", "Garfunkel"], ["Simon &", "Garfunkel"]),  # words, not marks: they stay
+    (["Nocturnes,", "Op. 9"], ["Nocturnes,", "Op. 9"]),
+    (["AC/DC", "Live"], ["AC/DC", "Live"]),  # inside a word
+    (["Volume ·"], ["Volume ·"]),  # no break, nothing stands for it
+])
+def test_a_separating_mark_at_a_line_break_is_dropped(text, lines):
+    from generation.engine.typeset import _drop_marks
+
+    assert _drop_marks(text) == lines
