@@ -104,14 +104,17 @@ def test_accept_and_reject(users, task):
 
 
 @pytest.mark.django_db
-def test_replay_enqueues_the_next_attempt(users, task, django_capture_on_commit_callbacks):
-    CallbackDelivery.objects.create(task=task, webhook_id="msg", attempt=1, url=task.callback_url, status_code=500)
+def test_replay_writes_the_next_attempt_and_queues_it(users, task, django_capture_on_commit_callbacks):
+    CallbackDelivery.objects.create(task=task, webhook_id="msg", attempt=1, url=task.callback_url, status_code=500,
+                                    finished_at=timezone.now())
     queue = mock.Mock()
-    with mock.patch("generation.dashboard.django_rq.get_queue", return_value=queue) as get_queue:
+    with mock.patch("generation.callbacks.django_rq.get_queue", return_value=queue) as get_queue:
         with django_capture_on_commit_callbacks(execute=True):
             assert browser(users["member"]).post(f"/covers/{task.id}/replay").status_code == 302
+    replay = CallbackDelivery.objects.get(task=task, attempt=2)
+    assert replay.pending and replay.enqueued_at is not None  # in the outbox, and handed to the queue
     get_queue.assert_called_with("callbacks")
-    assert queue.enqueue.call_args.args[1:] == (task.id, 2)
+    assert queue.enqueue.call_args.args[1:] == (replay.pk,)
 
 
 # Playground: the same create_task path as the API

@@ -51,8 +51,8 @@ def submit(client, count=3, **fields) -> CoverTask:
 
 
 def deliveries(callbacks) -> int:
-    """How many callback deliveries were queued (the submit's render job is captured too)."""
-    return sum("deliver_callback" in repr(c) for c in callbacks)
+    """How many callback deliveries were handed to the queue (the submit's render job is captured too)."""
+    return sum("hand_to_queue" in repr(c) for c in callbacks)
 
 
 def balance(org):
