@@ -155,7 +155,13 @@ def settle_attempt(row: CallbackDelivery, status: int | None, error: str, durati
                 defaults={"webhook_id": row.webhook_id, "url": row.url, "next_attempt_at": row.next_attempt_at})
         else:
             row.next_attempt_at = None
+            if retry and not row.ok:  # the schedule is spent: said on the row, for the dashboard and support
+                what = row.error or f"HTTP {status}"
+                row.error = f"{what}; given up after {row.attempt} attempts (replay it from the dashboard)"[:500]
         row.save(update_fields=["status_code", "error", "duration_ms", "finished_at", "next_attempt_at"])
         if following is not None:
             transaction.on_commit(partial(hand_to_queue, following.pk, delay))
-    log.info("callback %s attempt %s -> %s %s", row.task_id, row.attempt, status, error)
+    if row.next_attempt_at is None and not row.ok:
+        log.warning("callback given up: attempt %s -> %s %s", row.attempt, status, row.error)
+    else:
+        log.info("callback attempt %s -> %s %s", row.attempt, status, error)

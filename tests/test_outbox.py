@@ -249,3 +249,20 @@ def test_a_worker_that_loses_redis_waits_and_picks_up_work_when_it_returns(live)
         print(worker.stop()[-2000:])
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_callback_whose_schedule_is_spent_says_it_gave_up(settings):
+    settings.CALLBACK_RETRY_SCHEDULE = [5]  # one retry
+    org = make_org("Gone Quiet Records", credits=0)
+    task = _ended_task(org, "https://hooks.example.com/albumart")
+    first = CallbackDelivery.objects.get(task=task)
+    callbacks.settle_attempt(first, 503, "", 40)
+    second = CallbackDelivery.objects.get(task=task, attempt=2)
+    assert first.next_attempt_at == second.next_attempt_at and "given up" not in first.error
+    callbacks.settle_attempt(second, None, "ConnectTimeout: no route", 5000)
+    second.refresh_from_db()
+    assert not second.pending and second.next_attempt_at is None
+    assert second.error == "ConnectTimeout: no route; given up after 2 attempts (replay it from the dashboard)"
+    assert not CallbackDelivery.objects.filter(task=task, attempt=3).exists()
+    django_rq.get_queue("callbacks").empty()
+    django_rq.get_queue("callbacks").scheduled_job_registry.remove(callbacks.delivery_job_id(second.pk))
