@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import django_rq
 import pytest
+import redis
 from django.core import mail
 from django.utils import timezone
 
@@ -77,6 +78,22 @@ def test_falling_under_the_threshold_emails_owners_and_admins_at_most_once_a_day
     spend(org, 1, django_capture_on_commit_callbacks)
     run_jobs()
     assert len(mail.outbox) == 2
+
+
+def test_a_warning_redis_could_not_take_is_sent_at_the_next_debit(org, owner_email, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    """The debit commits whatever Redis does; the day's claim on the email is given back, so it is not lost."""
+    from rq import Queue
+
+    real = django_rq.get_queue
+    dead = redis.Redis(port=1, socket_connect_timeout=0.2)
+    monkeypatch.setattr(django_rq, "get_queue", lambda name="default", *a, **k: Queue(name, connection=dead))
+    spend(org, 91, django_capture_on_commit_callbacks)  # 9 left: under the threshold, with Redis down
+    assert ledger.account(org).held == 91  # the hold stands
+    assert BillingProfile.objects.get(organization=org).low_balance_notified_at is None  # the claim given back
+    monkeypatch.setattr(django_rq, "get_queue", real)
+    spend(org, 1, django_capture_on_commit_callbacks)
+    assert len(run_jobs()) == 1 and len(mail.outbox) == 1
 
 
 def test_the_threshold_is_per_organisation_and_0_turns_it_off(org, other_org, owner_email,
