@@ -67,3 +67,31 @@ def load_dotenv(path: Path) -> None:
             continue
         key, _, value = line.partition("=")
         os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+def s3_storage(env=None) -> dict | None:
+    """The storage of covers and photos in S3 or an S3-compatible store, from S3_BUCKET and the other S3_*
+    variables of `env` (the process environment by default); None without S3_BUCKET."""
+    env = os.environ if env is None else env
+    bucket = env.get("S3_BUCKET", "")
+    if not bucket:
+        return None
+    seconds = env.get("S3_URL_SECONDS") or "3600"
+    if not seconds.isdigit() or int(seconds) < 60:
+        raise ImproperlyConfigured(f"S3_URL_SECONDS must be a whole number of seconds, 60 or more, not {seconds!r}")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": env.get("S3_ENDPOINT_URL") or None,
+            "access_key": env.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env.get("S3_SECRET_ACCESS_KEY") or None,
+            "region_name": env.get("S3_REGION") or "us-east-1",
+            "addressing_style": env.get("S3_ADDRESSING_STYLE") or "path",
+            "default_acl": None,  # private objects: only presigned URLs read them
+            "querystring_auth": True,
+            "querystring_expire": int(seconds),
+            "signature_version": "s3v4",
+            "file_overwrite": True,
+        },
+    }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from albumart.env import envbool, envint, envpeppers, envstr, load_dotenv
+from albumart.env import envbool, envint, envpeppers, envstr, load_dotenv, s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or envbool("ALBUMART_TESTING", False)
@@ -169,24 +169,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Covers and uploaded photos in S3 or any S3-compatible store when S3_BUCKET is set (workers on many machines
 # then share them over HTTP, with no shared folder); served through presigned URLs. Local files otherwise.
-S3_BUCKET = envstr("S3_BUCKET", "")
-if S3_BUCKET:
-    STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": envstr("S3_ENDPOINT_URL", "") or None,
-            "access_key": envstr("S3_ACCESS_KEY_ID", "") or None,
-            "secret_key": envstr("S3_SECRET_ACCESS_KEY", "") or None,
-            "region_name": envstr("S3_REGION", "us-east-1"),
-            "addressing_style": envstr("S3_ADDRESSING_STYLE", "path"),
-            "default_acl": None,  # private objects: only presigned URLs read them
-            "querystring_auth": True,
-            "querystring_expire": envint("S3_URL_SECONDS", 3600, minimum=60),
-            "signature_version": "s3v4",
-            "file_overwrite": True,
-        },
-    }
+if (S3_STORAGE := s3_storage()) is not None:
+    STORAGES["default"] = S3_STORAGE
 # Signed image URLs stay valid this long; record-info always issues fresh ones.
 IMAGE_URL_MAX_AGE_SECONDS = envint("IMAGE_URL_MAX_AGE_DAYS", 30, minimum=14) * 86400
 

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
+from albumart.env import s3_storage
 from albumart.local import free_port
 from generation import files
 from tests.conftest import api_client, assert_ledger_consistent, make_org
@@ -36,13 +37,9 @@ def s3_server():
 
 @pytest.fixture
 def on_s3(settings, s3_server):
-    """Storage settings as S3_BUCKET and the S3_* variables give them (albumart/settings.py)."""
-    settings.STORAGES = {**django_settings.STORAGES, "default": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": BUCKET, "endpoint_url": s3_server, "access_key": "test-key",
-                    "secret_key": "test-secret", "region_name": "us-east-1", "addressing_style": "path",
-                    "default_acl": None, "querystring_auth": True, "querystring_expire": 3600,
-                    "signature_version": "s3v4", "file_overwrite": True}}}
+    """The storage settings that S3_BUCKET and the other S3_* variables give (albumart.env.s3_storage)."""
+    settings.STORAGES = {**django_settings.STORAGES,
+                         "default": s3_storage({"S3_BUCKET": BUCKET, "S3_ENDPOINT_URL": s3_server, **KEYS})}
     return s3_server
 
 
