@@ -10,6 +10,8 @@ import redis
 from django.conf import settings
 from django.shortcuts import render
 
+from albumart.env import redis_client
+
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,7 @@ def throttled(scope: str, limit_setting: str):
                 slot = int(time.time() // window)
                 key = f"albumart:throttle:{scope}:{client_address(request)}:{slot}"
                 try:
-                    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+                    client = redis_client()
                     count = client.incr(key)
                     if count == 1:
                         client.expire(key, window)

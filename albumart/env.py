@@ -95,3 +95,12 @@ def s3_storage(env=None) -> dict | None:
             "file_overwrite": True,
         },
     }
+
+
+def redis_client(timeout: float = 1.0):
+    """A short-fused client of REDIS_URL for the side uses (rate limits, metrics, health): an unreachable Redis
+    costs them `timeout` seconds, never the request."""
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout)

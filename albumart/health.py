@@ -13,6 +13,7 @@ from health_check.checks import Database, Storage
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
+from albumart.env import redis_client
 from generation.engine.segmentation.models import MODEL_FILES, resolve_dir
 
 
@@ -27,7 +28,7 @@ class Queue(HealthCheck):
     timeout = datetime.timedelta(seconds=3)
 
     def run(self) -> None:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        client = redis_client(timeout=2)
         try:
             client.ping()
         except redis.RedisError as exc:

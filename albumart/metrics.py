@@ -19,6 +19,8 @@ from django.db.models import Sum
 from django.http import HttpResponse
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from albumart.env import redis_client
+
 log = logging.getLogger(__name__)
 
 BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
@@ -28,7 +30,7 @@ HISTOGRAMS = {"render": "Seconds to render one cover (one attempt)",
 
 
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    return redis_client()
 
 
 def observe(render_seconds: float, qa_seconds: float, verdict: str) -> None:

@@ -93,3 +93,22 @@ def live(live_server, settings, tmp_path):
     empty_queues()
     yield live_server
     empty_queues()
+
+
+@pytest.fixture
+def redis_down(monkeypatch):
+    """Every queue the code asks for talks to a Redis that is not there; `.restore()` brings it back."""
+    import django_rq
+    import redis
+    from rq import Queue
+
+    real = django_rq.get_queue
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setattr(django_rq, "get_queue", lambda name="default", *a, **k: Queue(name, connection=dead))
+
+    class Switch:
+        @staticmethod
+        def restore():
+            monkeypatch.setattr(django_rq, "get_queue", real)
+
+    return Switch

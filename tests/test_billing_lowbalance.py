@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import django_rq
 import pytest
-import redis
 from django.core import mail
 from django.utils import timezone
 
@@ -80,18 +79,13 @@ def test_falling_under_the_threshold_emails_owners_and_admins_at_most_once_a_day
     assert len(mail.outbox) == 2
 
 
-def test_a_warning_redis_could_not_take_is_sent_at_the_next_debit(org, owner_email, monkeypatch,
+def test_a_warning_redis_could_not_take_is_sent_at_the_next_debit(org, owner_email, redis_down,
                                                                   django_capture_on_commit_callbacks):
     """The debit commits whatever Redis does; the day's claim on the email is given back, so it is not lost."""
-    from rq import Queue
-
-    real = django_rq.get_queue
-    dead = redis.Redis(port=1, socket_connect_timeout=0.2)
-    monkeypatch.setattr(django_rq, "get_queue", lambda name="default", *a, **k: Queue(name, connection=dead))
     spend(org, 91, django_capture_on_commit_callbacks)  # 9 left: under the threshold, with Redis down
     assert ledger.account(org).held == 91  # the hold stands
     assert BillingProfile.objects.get(organization=org).low_balance_notified_at is None  # the claim given back
-    monkeypatch.setattr(django_rq, "get_queue", real)
+    redis_down.restore()
     spend(org, 1, django_capture_on_commit_callbacks)
     assert len(run_jobs()) == 1 and len(mail.outbox) == 1
 

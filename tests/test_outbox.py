@@ -35,21 +35,6 @@ def later(seconds: float = 0) -> timezone.datetime:
 
 
 @pytest.fixture
-def redis_down(monkeypatch):
-    """Every queue the code asks for talks to a Redis that is not there; `.restore()` brings it back."""
-    real = django_rq.get_queue
-    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
-    monkeypatch.setattr(django_rq, "get_queue", lambda name="default", *a, **k: Queue(name, connection=dead))
-
-    class Switch:
-        @staticmethod
-        def restore():
-            monkeypatch.setattr(django_rq, "get_queue", real)
-
-    return Switch
-
-
-@pytest.fixture
 def worker(live):
     w = Worker(live.url).start()
     yield w
