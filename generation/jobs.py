@@ -1,9 +1,12 @@
 """RQ jobs: render a task's covers on the `render` queue; sweep tasks whose jobs were lost."""
 
+import hmac
 import logging
+import pickle
 import random
 import time
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from functools import partial
 
@@ -11,7 +14,8 @@ import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rq import Retry
+from django.utils.crypto import salted_hmac
+from rq import Callback, Queue, Retry
 
 from albumart import metrics
 from albumart.logs import for_task
@@ -24,26 +28,27 @@ from generation.models import CoverImage, CoverTask, TaskStatus, Verdict
 log = logging.getLogger(__name__)
 
 
-def render_job_id(task_id: str) -> str:
-    return f"render-{task_id}"
+def render_job_id(task_id: str, index: int) -> str:
+    return f"render-{task_id}-{index}"
 
 
 def enqueue_render(task: CoverTask) -> None:
     """Queue the render after the submitting transaction commits, so the worker always finds the row. The task
-    row is the truth: if Redis cannot take the job, the task waits PENDING and the reconciler queues it."""
-    transaction.on_commit(partial(queue_render, task.id))
+    row is the truth: if Redis cannot take the jobs, the task waits PENDING and the reconciler queues them."""
+    transaction.on_commit(partial(queue_render, task.id, range(task.count)))
 
 
-def queue_render(task_id: str) -> bool:
-    """Hand the task's render to the queue now; False (logged) when Redis cannot take it."""
+def queue_render(task_id: str, indexes) -> bool:
+    """Hand one job per image to the queue now (fan-out: the covers of one task render on as many workers as are
+    free); False (logged) when Redis cannot take them."""
     retries = settings.RENDER_JOB_RETRIES
+    queue = django_rq.get_queue("render")
     try:
-        django_rq.get_queue("render").enqueue(
-            render_task, task_id,
-            job_id=render_job_id(task_id),
-            retry=Retry(max=retries, interval=[2] * retries) if retries else None,
-            on_failure=on_render_failure,
-        )
+        queue.enqueue_many([  # one pipeline: all of the task's jobs are queued, or none
+            Queue.prepare_data(render_image, (task_id, index), job_id=render_job_id(task_id, index),
+                               retry=Retry(max=retries, interval=[2] * retries) if retries else None,
+                               on_failure=Callback(on_render_failure))
+            for index in indexes])
     except Exception as exc:  # Redis down or refusing: the PENDING row is the outbox
         log.warning("render %s not queued (%s: %s); the reconciler will queue it", task_id, exc.__class__.__name__,
                     exc)
@@ -131,29 +136,107 @@ def render_checked(task: CoverTask, index: int, photo, known) -> tuple[engine.Co
     return spec, result, qa, len(history)
 
 
-def render_task(task_id: str) -> str:
+def render_image(task_id: str, index: int) -> str:
+    """The fan-out job: render image `index` of the task; the last image to be stored settles the task."""
     with for_task(task_id):
-        return _render_task(task_id)
+        return _render_image(task_id, index)
 
 
-def _render_task(task_id: str) -> str:
+def render_task(task_id: str) -> str:
+    """Render every image the task still lacks in this process, one after another (the embedded path and the
+    tests; the workers run one `render_image` job per image)."""
+    with for_task(task_id):
+        outcome = "done"
+        for index in range(CoverTask.objects.get(pk=task_id).count):
+            outcome = _render_image(task_id, index)
+        return outcome
+
+
+def _claim(task_id: str, index: int) -> CoverTask | None:
+    """Under the task's row lock: None when there is nothing left to do for this image (the task ended or waits
+    for staff, or the image is stored already: a duplicate or late job); else count the start, the task's first
+    moving it to GENERATING."""
     with transaction.atomic():
         task = CoverTask.objects.select_for_update().get(pk=task_id)
-        if task.is_terminal or task.status == TaskStatus.REVIEW:
-            return task.status  # a duplicate or late job: nothing to do
-        task.images.all().delete()  # a retried job starts over
-        task.start()
-    log.info("render started: %s covers, attempt %s", task.count, task.attempts)
-    photo = None
-    if task.source_path:  # decoded and prepared once: every image of the task shares the faces, mask and gate
-        image = engine.load_photo(files.read(task.source_path))
-        photo = TaskPhoto(image, engine.prepare_photo(image, segmentation=settings.ALBUMART_SEGMENTATION,
-                                                      model_dir=settings.ALBUMART_MODEL_DIR))
-    known = known_hashes(task)
-    for index in range(task.count):
-        spec, result, qa, attempts = render_checked(task, index, photo, known)
-        ext = "jpg" if result.format == "jpeg" else "png"
-        path = files.save(f"covers/{task.organization_id}/{task.id}/{index}.{ext}", result.data)
+        if task.is_terminal or task.status == TaskStatus.REVIEW or task.images.filter(index=index).exists():
+            return None
+        starts = list(task.image_starts or []) + [0] * task.count
+        starts = starts[:task.count]
+        starts[index] += 1
+        task.image_starts = starts
+        if task.status == TaskStatus.PENDING:
+            task.start()
+        task.attempts = max(starts)
+        task.save(update_fields=["image_starts", "attempts"])
+    return task
+
+
+def prepare_task_photo(task: CoverTask) -> TaskPhoto | None:
+    """The task's photo, decoded and prepared (faces, mask, gate). Each image job can run on its own machine, so
+    the first to prepare the photo stores the result next to it (signed, so only what we wrote is ever loaded)
+    and the later ones, the task's retries and its variations load it in a fraction of the time."""
+    if not task.source_path:
+        return None
+    image = engine.load_photo(files.read(task.source_path))
+    key = f"{task.source_path}.prepared-{settings.ALBUMART_SEGMENTATION}-{PREPARED_STAMP}"
+    prepared = _load_prepared(key)
+    if prepared is None:
+        prepared = engine.prepare_photo(image, segmentation=settings.ALBUMART_SEGMENTATION,
+                                        model_dir=settings.ALBUMART_MODEL_DIR)
+        _store_prepared(key, prepared)
+    return TaskPhoto(image, prepared)
+
+
+# Another shape of PreparedPhoto (a deploy changed it) is another file, never a wrong read of this one.
+PREPARED_STAMP = f"{zlib.crc32(repr([(f.name, str(f.type)) for f in fields(engine.PreparedPhoto)]).encode()):08x}"
+
+
+def _mac(data: bytes) -> bytes:
+    return salted_hmac("albumart.prepared-photo", data, algorithm="sha256").digest()
+
+
+def _store_prepared(key: str, prepared: engine.PreparedPhoto) -> None:
+    data = zlib.compress(pickle.dumps(prepared, protocol=5), 1)
+    try:
+        files.save(key, _mac(data) + data)
+    except Exception as exc:  # only a cache: the next job prepares the photo again
+        log.warning("prepared photo not stored (%s: %s)", exc.__class__.__name__, exc)
+
+
+def _load_prepared(key: str) -> engine.PreparedPhoto | None:
+    try:
+        blob = files.read(key)
+    except Exception:  # not there yet (the first job), or the store could not answer: prepare it
+        return None
+    mac, data = blob[:32], blob[32:]
+    if not hmac.compare_digest(mac, _mac(data)):
+        log.warning("prepared photo %s has a bad signature; preparing it again", key)
+        return None
+    try:
+        prepared = pickle.loads(zlib.decompress(data))  # noqa: S301 - our own bytes: the signature says so
+    except Exception as exc:  # written by another version of the engine
+        log.warning("prepared photo %s unreadable (%s); preparing it again", key, exc.__class__.__name__)
+        return None
+    return prepared if isinstance(prepared, engine.PreparedPhoto) else None
+
+
+def _render_image(task_id: str, index: int) -> str:
+    task = _claim(task_id, index)
+    if task is None:
+        return "skipped"
+    log.info("render started: cover %s of %s, start %s", index + 1, task.count, task.image_starts[index])
+    spec, result, qa, attempts = render_checked(task, index, prepare_task_photo(task), known_hashes(task))
+    ext = "jpg" if result.format == "jpeg" else "png"
+    path = files.save(f"covers/{task.organization_id}/{task.id}/{index}.{ext}", result.data)
+    with transaction.atomic():
+        # The row lock orders the images' arrivals: the one that finds every image stored settles the task, and
+        # settle_render's own check of the status (GENERATING -> an end or REVIEW) makes that happen once.
+        task = CoverTask.objects.select_for_update().get(pk=task_id)
+        if task.images.filter(index=index).exists():
+            return "skipped"  # a duplicate job stored this image (at the same path)
+        if task.status != TaskStatus.GENERATING:
+            transaction.on_commit(partial(files.delete, path))
+            return "skipped"  # the task ended meanwhile (failed, swept): its credits are settled without this one
         CoverImage.objects.create(
             task=task, index=index, variant=spec.variant, seed=spec.seed, format=result.format,
             width=result.width, height=result.height, bytes=len(result.data), storage_path=path,
@@ -161,7 +244,9 @@ def _render_task(task_id: str) -> str:
             attempts=attempts, phash=qa["values"].get("phash", ""), qa=plain(qa),
             measurements=plain(result.measurements),
         )
-    settle_render(task_id)
+        if task.images.count() < task.count:
+            return "stored"
+        settle_render(task_id)
     return "done"
 
 
@@ -216,9 +301,9 @@ def fail_task(task_id: str, message: str) -> bool:
 def on_render_failure(job, connection, exc_type, exc_value, tb) -> None:
     """RQ calls this on every failure, also those it will retry; only the last one ends the task."""
     if job.retries_left:
-        log.warning("render %s failed (%s); %s retries left", job.args[0], exc_type.__name__, job.retries_left)
+        log.warning("render %s failed (%s); %s retries left", job.id, exc_type.__name__, job.retries_left)
         return
-    log.error("render %s failed for good: %s", job.args[0], exc_value)
+    log.error("render %s failed for good: %s", job.id, exc_value)
     fail_task(job.args[0], "Rendering failed; credits released. Submit again, or contact support if it repeats.")
 
 

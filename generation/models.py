@@ -51,7 +51,9 @@ class CoverTask(models.Model):
     credits_charged = models.PositiveSmallIntegerField(default=0)
     error_code = models.PositiveSmallIntegerField(null=True, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    # How many times each image's render was started (fan-out: one job per image); `attempts` is the largest.
     attempts = models.PositiveSmallIntegerField(default=0)
+    image_starts = models.JSONField(default=list, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="variations")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -76,13 +78,16 @@ class CoverTask(models.Model):
         return self.status in TERMINAL
 
     def _move(self, to: str, **fields) -> None:
-        if to not in TRANSITIONS.get(self.status, set()):
-            raise IllegalTransition(f"task {self.id}: {self.status} -> {to} is not allowed")
-        self.status = to
+        """A conditional update: the row moves only from the status this object read, so two processes that
+        both try to end the task (the last two images, a render and a sweep) cannot both succeed."""
+        was = self.status
+        if to not in TRANSITIONS.get(was, set()):
+            raise IllegalTransition(f"task {self.id}: {was} -> {to} is not allowed")
         fields["status"] = to
+        if not CoverTask.objects.filter(pk=self.pk, status=was).update(**fields):
+            raise IllegalTransition(f"task {self.id}: no longer {was}, so not moved to {to}")
         for name, value in fields.items():
             setattr(self, name, value)
-        self.save(update_fields=list(fields))
 
     def start(self) -> None:
         self._move(TaskStatus.GENERATING, started_at=timezone.now(), attempts=self.attempts + 1)

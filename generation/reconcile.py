@@ -3,10 +3,11 @@
 Run every 30 s by the cron process (`generation.cron`) and by `python manage.py reconcile`; safe on many
 machines at once (a task is taken under a skip-locked row lock, a delivery by a conditional update, and a job
 that is still queued, scheduled or running is left alone). It queues again:
-- PENDING tasks with no live render job (Redis was down at submit, or flushed);
+- PENDING tasks with no live render job (Redis was down at submit, or flushed), per image: one job renders
+  one image of a task (fan-out), and only the images with neither a stored cover nor a live job are queued;
 - (a job still scheduled well past its time counts as lost: the scheduler that would have queued it died);
-- GENERATING tasks whose job is gone or failed (its work horse was killed, by the OOM killer say): run again,
-  or after the task's last attempt, FAILED with its credits released and its callback sent;
+- GENERATING tasks with an image whose job is gone or failed (its work horse was killed, by the OOM killer say):
+  run again, or after that image's last attempt, FAILED with its credits released and its callback sent;
 - callback attempts that are due and not queued (Redis down when the task ended, or restarted with the retries
   it had scheduled), and attempts whose job died mid-post, which are recorded as such and retried.
 """
@@ -83,13 +84,20 @@ def _tasks(now, done: dict) -> None:
         with transaction.atomic():
             task = (CoverTask.objects.select_for_update(skip_locked=True)
                     .filter(pk=pk, status__in=[TaskStatus.PENDING, TaskStatus.GENERATING]).first())
-            if task is None or _job_status(queue, render_job_id(pk), now) in LIVE:
+            if task is None or _job_status(queue, f"render-{pk}", now) in LIVE:  # (a job queued before fan-out)
                 continue
-            if task.status == TaskStatus.GENERATING and task.attempts > settings.RENDER_JOB_RETRIES:
-                failed = True  # (after the lock: fail_task takes its own)
-            elif queue_render(pk):
+            stored = set(task.images.values_list("index", flat=True))
+            lost = [i for i in range(task.count)
+                    if i not in stored and _job_status(queue, render_job_id(pk, i), now) not in LIVE]
+            if not lost:
+                continue
+            starts = list(task.image_starts or []) + [0] * task.count
+            if any(starts[i] > settings.RENDER_JOB_RETRIES for i in lost):
+                failed = True  # an image whose every attempt died (after the lock: fail_task takes its own)
+            elif queue_render(pk, lost):
                 done["renders_queued"] += 1
-                log.warning("reconcile: task %s (%s) had no live job; queued again", pk, task.status)
+                log.warning("reconcile: task %s (%s) had no live job for cover(s) %s; queued again", pk,
+                            task.status, ", ".join(str(i + 1) for i in lost))
         if failed and fail_task(pk, "Rendering stopped on every attempt; credits released. Submit again, or "
                                     "contact support if it repeats."):
             done["renders_failed"] += 1

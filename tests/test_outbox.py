@@ -166,7 +166,7 @@ def test_a_work_horse_killed_on_its_last_attempt_ends_failed_with_credits_releas
         for pid in horses:
             os.kill(pid, signal.SIGKILL)  # as the OOM killer does
         queue = django_rq.get_queue("render")
-        job_id = jobs.render_job_id(task_id)
+        job_id = jobs.render_job_id(task_id, 0)
         wait_for(lambda: Job.fetch(job_id, connection=queue.connection).get_status() not in
                  (JobStatus.STARTED, JobStatus.QUEUED), timeout=30, what="the worker to notice")
         reconcile(later())  # the cron's next pass
@@ -188,12 +188,12 @@ def test_a_job_left_in_the_schedule_by_a_dead_scheduler_is_queued_again():
     org = make_org("Schedule Records", credits=5)
     task = CoverTask.objects.create(organization=org, genre="hiphop", count=1, params={})
     queue = django_rq.get_queue("render")
-    job_id = jobs.render_job_id(task.id)
+    job_id = jobs.render_job_id(task.id, 0)
     try:
-        queue.enqueue_in(timedelta(seconds=30), jobs.render_task, task.id, job_id=job_id)  # a retry, still ahead
+        queue.enqueue_in(timedelta(seconds=30), jobs.render_image, task.id, 0, job_id=job_id)  # a retry, still ahead
         assert reconcile(later())["renders_queued"] == 0
         queue.scheduled_job_registry.remove(job_id, delete_job=True)
-        queue.enqueue_at(timezone.now() - timedelta(minutes=5), jobs.render_task, task.id, job_id=job_id)
+        queue.enqueue_at(timezone.now() - timedelta(minutes=5), jobs.render_image, task.id, 0, job_id=job_id)
         assert Job.fetch(job_id, connection=queue.connection).get_status() == JobStatus.SCHEDULED
         assert reconcile(later())["renders_queued"] == 1  # overdue: its scheduler is gone
         assert Job.fetch(job_id, connection=queue.connection).get_status() == JobStatus.QUEUED

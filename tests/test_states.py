@@ -36,6 +36,17 @@ def test_illegal_moves_are_refused(task):
     assert task.status == TaskStatus.SUCCESS
 
 
+def test_a_stale_copy_cannot_move_a_task_another_process_already_moved(task):
+    task.start()
+    other = CoverTask.objects.get(pk=task.pk)  # a second process's view of the same row
+    task.finish(3)
+    with pytest.raises(IllegalTransition, match="no longer GENERATING"):
+        other.fail("the sweep, a moment late")  # its GENERATING is stale: the update matches no row
+    assert other.status == TaskStatus.GENERATING  # the copy is left as it was read
+    task.refresh_from_db()
+    assert task.status == TaskStatus.SUCCESS and task.credits_charged == 3 and not task.error_message
+
+
 def test_sweep_fails_stuck_tasks_and_releases_their_credits(org, settings):
     from datetime import timedelta
 
