@@ -286,14 +286,23 @@ def finish_task(task_id: str, passed: int) -> None:
 
 
 def fail_task(task_id: str, message: str) -> bool:
-    """End an unfinished task as FAILED with every held credit released; False if it had already ended."""
+    """End an unfinished task whose rendering cannot go on (a job failed for good, the reconciler gave up, the
+    deadline passed); False if it had already ended. The covers that passed before are charged and stay
+    delivered (they were already listed), so the task ends PARTIAL; with none it ends FAILED. Every other held
+    credit is released."""
     with transaction.atomic():
         task = CoverTask.objects.select_for_update().select_related("organization").get(pk=task_id)
         if task.is_terminal:
             return False
-        if task.credits_held:
-            ledger.release(task.organization, task.credits_held, task)
-        task.fail(message)
+        passed = task.images.filter(passed=True).count() if task.status == TaskStatus.GENERATING else 0
+        if passed:
+            ledger.charge(task.organization, passed, task)
+        if task.credits_held - passed:
+            ledger.release(task.organization, task.credits_held - passed, task)
+        if passed:
+            task.end_incomplete(passed, f"{passed} of {task.count} covers delivered; the others: {message}")
+        else:
+            task.fail(message)
         enqueue_delivery(task)
     return True
 

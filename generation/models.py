@@ -100,6 +100,12 @@ class CoverTask(models.Model):
             fields.update(error_code=531, error_message="No cover passed quality checks; credits released.")
         self._move(status, **fields)
 
+    def end_incomplete(self, passed: int, message: str) -> None:
+        """End a task whose rendering stopped after `passed` covers had passed: those are charged, the rest
+        released."""
+        self._move(TaskStatus.PARTIAL, completed_at=timezone.now(), credits_held=0, credits_charged=passed,
+                   error_code=531, error_message=message[:500])
+
     def await_review(self, held: int, charged: int) -> None:
         """Some images wait for staff: their credits stay held; the rest are already charged or released."""
         self._move(TaskStatus.REVIEW, credits_held=held, credits_charged=charged)

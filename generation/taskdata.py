@@ -29,8 +29,10 @@ def image_data(image) -> dict:
 
 
 def task_data(task: CoverTask) -> dict:
-    # Only images that passed are deliverable; failed ones are neither charged nor listed.
-    images = [image_data(i) for i in task.images.all() if i.passed] if task.is_terminal else []
+    # Only images that passed are deliverable, each as soon as it has passed (a task's covers are stored one by one
+    # while it renders; a passed cover is always charged, however the task ends); failed ones are neither charged
+    # nor listed, and one under staff review appears once approved.
+    images = [image_data(i) for i in task.images.all() if i.passed]
     return {
         "taskId": task.id,
         "musicTaskId": task.client_task_id,

@@ -176,3 +176,37 @@ def test_the_photo_is_prepared_once_and_a_tampered_copy_is_never_loaded(monkeypa
     assert len(prepared) == 2  # a copy that fails its signature is prepared again, not unpickled
     task.refresh_from_db()
     assert task.status == TaskStatus.SUCCESS and task.credits_charged == 3
+
+
+def test_each_cover_appears_in_the_task_data_as_soon_as_it_passes(monkeypatch):
+    from generation.taskdata import task_data
+
+    org = make_org("Early Records", credits=10)
+    task = held_task(org, count=3)
+    verdicts = iter(["pass", "fail", "pass"])
+    monkeypatch.setattr(jobs.sentinel, "check", lambda *a, **k: qa(next(verdicts), phash=""))
+    monkeypatch.setattr(settings, "QA_MAX_ATTEMPTS", 0)
+    assert task_data(task)["images"] == []
+    assert jobs.render_image(task.id, 0) == "stored"
+    task.refresh_from_db()
+    data = task_data(task)
+    assert data["status"] == "GENERATING" and [i["index"] for i in data["images"]] == [0]
+    assert data["credits"] == {"held": 3, "charged": 0}  # charged when the task settles
+    assert jobs.render_image(task.id, 1) == "stored"  # failed QA: not listed
+    task.refresh_from_db()
+    assert [i["index"] for i in task_data(task)["images"]] == [0]
+
+
+def test_a_task_that_cannot_finish_keeps_and_charges_the_covers_it_delivered(monkeypatch):
+    org = make_org("Half Records", credits=10)
+    task = held_task(org, count=3, callback_url="https://hooks.example.com/covers")
+    monkeypatch.setattr(jobs.sentinel, "check", lambda *a, **k: qa("pass", phash=""))
+    assert jobs.render_image(task.id, 0) == "stored"
+    assert jobs.fail_task(task.id, "Rendering stopped on every attempt; credits released.")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.PARTIAL and (task.credits_held, task.credits_charged) == (0, 1)
+    assert task.error_message.startswith("1 of 3 covers delivered; the others: Rendering stopped")
+    assert (ledger.account(org).balance, ledger.account(org).held) == (9, 0)
+    assert CallbackDelivery.objects.filter(task=task).count() == 1
+    assert not jobs.fail_task(task.id, "again")  # once
+    assert_ledger_consistent(org)
