@@ -10,10 +10,11 @@ import json
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 
-from accounts.models import ApiKey
+from accounts.authentication import bearer_key
 from albumart.api import json_envelope
 from albumart.middleware import is_api_path
 from billing.models import IdempotencyRecord
@@ -61,21 +62,16 @@ class IdempotencyMiddleware:
 
 
 def _organization(request):
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    key = ApiKey.authenticate(token.strip())
+    key = bearer_key(request)  # DRF's authentication reuses this answer
     return key.organization if key else None
 
 
 def _claim(org, key: str, fingerprint: str):
     """(our new in-flight record, None), or (None, the record another request made first)."""
     now = timezone.now()
-    expired = IdempotencyRecord.objects.filter(organization=org, key=key, created_at__lt=now - TTL)
-    abandoned = IdempotencyRecord.objects.filter(organization=org, key=key, completed_at__isnull=True,
-                                                 created_at__lt=now - ABANDONED_AFTER)
-    for stale in (expired, abandoned):
-        stale.delete()
+    IdempotencyRecord.objects.filter(  # expired, or abandoned in flight
+        Q(created_at__lt=now - TTL) | Q(completed_at__isnull=True, created_at__lt=now - ABANDONED_AFTER),
+        organization=org, key=key).delete()
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(organization=org, key=key, fingerprint=fingerprint), None

@@ -11,7 +11,6 @@ import ipaddress
 import logging
 import time
 
-import django_rq
 import prometheus_client
 import redis
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.db.models import Sum
 from django.http import HttpResponse
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from albumart import queues
 from albumart.env import redis_client
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class AlbumArtCollector:
         queued = GaugeMetricFamily("albumart_queue_jobs", "Jobs waiting in each queue", labels=["queue"])
         try:
             for name in ("render", "callbacks"):
-                queued.add_metric([name], django_rq.get_queue(name).count)
+                queued.add_metric([name], queues.get_queue(name).count)
         except redis.RedisError:
             pass  # Redis down: the queues are unknown (and /readyz says so)
         yield queued

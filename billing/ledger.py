@@ -1,6 +1,6 @@
 """Credit movements. Each one is a conditional UPDATE of the cached account plus a ledger row, in one transaction."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 
 from accounts.models import Organization
@@ -49,9 +49,13 @@ def _move(org: Organization, kind: str, amount: int, task, note: str, condition:
           **changes) -> bool:
     if amount <= 0:
         raise ValueError(f"a {kind} moves a positive amount, not {amount}")
-    account(org)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (the submit's): the UPDATE and the INSERT commit or roll back
+    # with it; on its own, this is one short transaction.
+    with transaction.atomic(savepoint=False):
         updated = CreditAccount.objects.filter(condition, organization=org).update(**changes)
+        if not updated and not CreditAccount.objects.filter(organization=org).exists():
+            account(org)  # the organisation's first movement creates its account
+            updated = CreditAccount.objects.filter(condition, organization=org).update(**changes)
         if updated:
             CreditEntry.objects.create(organization=org, kind=kind, amount=amount, task=task, note=note[:200],
                                        purchase=purchase)
@@ -86,14 +90,25 @@ def grant(org: Organization, amount: int, note: str = "", purchase=None) -> None
 
 def hold(org: Organization, amount: int, task=None) -> None:
     """Reserve credits for a task; raises InsufficientCredits when the available balance is short and
-    CreditsBlocked while the organisation owes credits."""
-    enough = Q(debt=0, balance__gte=F("held") + amount)
-    if not _move(org, Kind.HOLD, amount, task, "", enough, held=F("held") + amount):
+    CreditsBlocked while the organisation owes credits.
+
+    On the submit path: one conditional `UPDATE ... RETURNING` (which also hands the low-balance check the new
+    amounts) and the ledger INSERT, in the caller's transaction."""
+    if amount <= 0:
+        raise ValueError(f"a hold moves a positive amount, not {amount}")
+    table = CreditAccount._meta.db_table
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET held = held + %s WHERE organization_id = %s AND debt = 0 "  # noqa: S608
+                       f"AND balance >= held + %s RETURNING balance, held", [amount, org.pk, amount])
+        row = cursor.fetchone()
+        if row is not None:
+            CreditEntry.objects.create(organization=org, kind=Kind.HOLD, amount=amount, task=task)
+    if row is None:  # raised outside the block: the caller's transaction stays usable
         acct = account(org)
         if acct.debt:
             raise CreditsBlocked(acct.debt)
         raise InsufficientCredits(amount, acct.available)
-    lowbalance.after_debit(org)
+    lowbalance.after_debit(org, available=row[0] - row[1])
 
 
 def charge(org: Organization, amount: int, task=None) -> None:

@@ -4,13 +4,13 @@ import logging
 from datetime import timedelta
 from functools import partial
 
-import django_rq
 import stripe
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from albumart import queues
 from billing.models import DEFAULT_LOW_BALANCE_THRESHOLD, BillingProfile, CreditAccount
 
 log = logging.getLogger(__name__)
@@ -25,14 +25,19 @@ def profile(org: Organization) -> BillingProfile:
     return prof
 
 
-def after_debit(org: Organization) -> None:
-    """Called after credits left the available balance: queue the email and the top-up if it fell too low."""
-    amounts = CreditAccount.objects.filter(organization=org).values_list("balance", "held").first()
+def after_debit(org: Organization, available: int | None = None) -> None:
+    """Called after credits left the available balance (`available` when the caller knows it): queue the email
+    and the top-up if it fell too low."""
+    if available is None:
+        amounts = CreditAccount.objects.filter(organization=org).values_list("balance", "held").first()
+        if amounts is None:
+            return
+        available = amounts[0] - amounts[1]
     threshold = (BillingProfile.objects.filter(organization=org).values_list("low_balance_threshold", flat=True)
                  .first())
     threshold = DEFAULT_LOW_BALANCE_THRESHOLD if threshold is None else threshold
-    if amounts is None or amounts[0] - amounts[1] >= threshold:
-        return  # the common case costs two indexed reads
+    if available >= threshold:
+        return  # the common case costs one indexed read
     prof = profile(org)
     now = timezone.now()
     # Conditional UPDATEs: of many concurrent requests crossing the threshold, one wins the email of the day.
@@ -49,7 +54,7 @@ def after_debit(org: Organization) -> None:
 def _queue(profile_id: int, org_id: int, notify: bool, topup: bool) -> None:
     """Queue the job; when Redis cannot take it, give the claims back so that the next debit tries again."""
     try:
-        django_rq.get_queue("callbacks").enqueue(run, org_id, notify=notify, topup=topup)
+        queues.get_queue("callbacks").enqueue(run, org_id, notify=notify, topup=topup)
     except Exception as exc:  # Redis down: the debit itself has committed and must not turn into a 500
         log.warning("low-balance job for organisation %s not queued (%s); the next debit retries", org_id, exc)
         fields = {"low_balance_notified_at": None} if notify else {}

@@ -63,6 +63,9 @@ class CreditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "credit entries"
+        # "Charged this month" and the statements read one organisation's entries of a kind over a time range:
+        # without this they scan the organisation's whole ledger.
+        indexes = [models.Index(fields=["organization", "kind", "created_at"], name="entry_org_kind_time")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} ({self.organization})"

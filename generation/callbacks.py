@@ -16,12 +16,12 @@ import time
 from datetime import timedelta
 from functools import partial
 
-import django_rq
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from albumart import queues
 from albumart.logs import for_task
 from generation import netguard
 from generation.models import CallbackDelivery, CoverTask, DisabledEndpoint
@@ -71,7 +71,7 @@ def hand_to_queue(delivery_id: int, delay: timedelta | None = None) -> bool:
     """Queue the attempt (now, or after `delay`); False when Redis cannot take it (the row stays due, and the
     reconciler queues it when Redis is back)."""
     try:
-        queue = django_rq.get_queue("callbacks")
+        queue = queues.get_queue("callbacks")
         job_id = delivery_job_id(delivery_id)
         if delay:
             queue.enqueue_in(delay, deliver_callback, delivery_id, job_id=job_id)

@@ -10,14 +10,13 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from functools import partial
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rq import Callback, Queue, Retry
 
-from albumart import metrics
+from albumart import metrics, queues
 from albumart.logs import for_task
 from billing import ledger
 from generation import engine, files
@@ -42,7 +41,7 @@ def queue_render(task_id: str, indexes) -> bool:
     """Hand one job per image to the queue now (fan-out: the covers of one task render on as many workers as are
     free); False (logged) when Redis cannot take them."""
     retries = settings.RENDER_JOB_RETRIES
-    queue = django_rq.get_queue("render")
+    queue = queues.get_queue("render")
     try:
         queue.enqueue_many([  # one pipeline: all of the task's jobs are queued, or none
             Queue.prepare_data(render_image, (task_id, index), job_id=render_job_id(task_id, index),

@@ -15,7 +15,6 @@ that is still queued, scheduled or running is left alone). It queues again:
 import logging
 from datetime import UTC, timedelta
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +23,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
+from albumart import queues
 from generation.callbacks import delivery_job_id, hand_to_queue, settle_attempt
 from generation.jobs import fail_task, queue_render, render_job_id
 from generation.models import CallbackDelivery, CoverTask, TaskStatus
@@ -74,7 +74,7 @@ def reconcile(now=None) -> dict[str, int]:
 
 
 def _tasks(now, done: dict) -> None:
-    queue = django_rq.get_queue("render")
+    queue = queues.get_queue("render")
     StartedJobRegistry(queue=queue).cleanup()  # jobs whose worker stopped heartbeating end as failed
     grace = now - timedelta(seconds=settings.RECONCILE_GRACE_SECONDS)
     waiting = (CoverTask.objects.filter(status=TaskStatus.PENDING, created_at__lt=grace)
@@ -115,7 +115,7 @@ def _interrupted_attempts(now, done: dict) -> None:
 
 
 def _deliveries(now, done: dict) -> None:
-    queue = django_rq.get_queue("callbacks")
+    queue = queues.get_queue("callbacks")
     grace = now - timedelta(seconds=settings.RECONCILE_GRACE_SECONDS)
     due = (CallbackDelivery.objects.filter(finished_at__isnull=True, started_at__isnull=True,
                                            next_attempt_at__lte=grace)
