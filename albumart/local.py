@@ -104,7 +104,7 @@ def run() -> None:
                                 capture_output=True, text=True).stdout
         procs = [
             # Apart, as in the Procfile: a slow callback receiver never delays a render.
-            subprocess.Popen([PY, "manage.py", "rqworker", "render", "--with-scheduler"], cwd=BASE_DIR, env=env),
+            subprocess.Popen([PY, "manage.py", "render_workers"], cwd=BASE_DIR, env=env),  # one per core
             subprocess.Popen([PY, "manage.py", "rqworker", "callbacks", "--with-scheduler"], cwd=BASE_DIR, env=env),
             subprocess.Popen([PY, "manage.py", "rqcron", "generation.cron"], cwd=BASE_DIR, env=env),
             subprocess.Popen([PY, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env),

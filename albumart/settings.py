@@ -128,7 +128,11 @@ RQ_QUEUES = {
     "render": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": envint("RENDER_JOB_TIMEOUT", 600, minimum=10)},
     "callbacks": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
 }
-RQ = {"JOB_CLASS": "rq.job.Job"}
+RQ = {"JOB_CLASS": "rq.job.Job", "WORKER_CLASS": "albumart.worker.Worker"}
+# A render worker loads its models and fonts before it forks its first work horse (albumart/worker.py), ~10 s.
+WORKER_WARM_UP = envbool("WORKER_WARM_UP", True)
+# `manage.py render_workers` (the Procfile's render process) runs this many render workers; 0: one per core.
+RENDER_WORKERS = envint("RENDER_WORKERS", 0, minimum=0, maximum=256)
 RENDER_JOB_RETRIES = envint("RENDER_JOB_RETRIES", 2, minimum=0, maximum=10)
 # A task still PENDING or GENERATING this long after it was created is failed by the sweep and its credits released.
 TASK_DEADLINE_SECONDS = envint("TASK_DEADLINE_SECONDS", 1800, minimum=30)

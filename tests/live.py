@@ -1,10 +1,13 @@
 """Real moving parts for end-to-end tests: an RQ worker process and a local callback receiver."""
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,7 +41,9 @@ def empty_queues() -> None:
 class Worker:
     """`manage.py rqworker render callbacks --with-scheduler` in its own process, on the test database."""
 
-    def __init__(self, public_base_url: str, extra_env: dict | None = None):
+    def __init__(self, public_base_url: str, extra_env: dict | None = None,
+                 command: tuple[str, ...] = ("rqworker", "render", "callbacks", "--with-scheduler")):
+        self.command = list(command)
         self.env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
@@ -50,14 +55,19 @@ class Worker:
             "ALLOW_PRIVATE_CALLBACKS": "1",
             "CALLBACK_RETRY_SCHEDULE": "1,1,1",
             "ALBUMART_TESTING": "1",
+            "WORKER_WARM_UP": "0",  # ~10 s a start; tests/test_worker.py covers it
             **(extra_env or {}),
         }
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "rqworker", "render", "callbacks", "--with-scheduler"],
-            cwd=BASE_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, "manage.py", *self.command],
+            # A file, not a pipe: a pipe nobody reads until the end fills, and a worker blocked on its log never
+            # stops.
+            cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() takes any children with it
         )
         return self
 
@@ -68,7 +78,13 @@ class Worker:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        return self.proc.stdout.read() if self.proc else ""
+        if self.proc:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # children left behind would hold the pipe open
+        if not self.proc:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
 
     def child_pids(self) -> set[int]:
         import psutil
