@@ -2,7 +2,12 @@
 
 import copy
 import io
+import logging
+import os
 import shutil
+import subprocess
+import threading
+from collections import OrderedDict
 
 import cv2
 import numpy as np
@@ -13,6 +18,7 @@ from skimage import data
 from generation import engine
 from generation.engine import sentinel
 from generation.engine.photo import srgb_profile
+from generation.engine.sentinel import ocr
 
 SIZE = 1400
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -185,7 +191,13 @@ def test_colour_only_contrast_reads_in_colour_not_in_grey():
     assert qa["checks"]["legibility_gray"] in ("review", "fail")
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Debian's tesseract-ocr is not installed")
+IN_PROCESS = ocr._in_process()  # tesserocr imports and finds the traineddata
+needs_in_process = pytest.mark.skipif(not IN_PROCESS, reason="tesserocr or the tessdata directory is missing")
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
+                                     reason="Debian's tesseract-ocr is not installed")
+
+
+@pytest.mark.skipif(not IN_PROCESS and shutil.which("tesseract") is None, reason="no Tesseract at all")
 def test_wrong_text_goes_to_review(photo):
     spec = engine.CoverSpec(genre="hiphop", artist="NOVA", album="GOLDEN HOUR", variant="artist", size=SIZE,
                             seed=11, photo=photo)
@@ -221,6 +233,157 @@ def test_ocr_skips_scripts_the_english_model_cannot_read():
     assert readable_script("夜の街") == ("jpn" in installed_languages())
     assert normalise("  Sigur   RÓS ") == "sigur ros"
     assert similarity("STILL STANDING", "STILL STANDNG") > 0.9 and similarity("NOVA", "GOLDEN") < 0.5
+
+
+@pytest.fixture
+def fresh_ocr():
+    """The language list is cached per process: recompute it under each test's patches and after them."""
+    ocr.installed_languages.cache_clear()
+    yield ocr
+    ocr.installed_languages.cache_clear()
+
+
+class Popens:
+    """subprocess.Popen, counting the `tesseract` processes that read a line (or refusing to start any)."""
+
+    def __init__(self, refuse: bool):
+        self.refuse, self.lines, self.real = refuse, 0, subprocess.Popen
+
+    def __call__(self, args, *a, **kw):
+        if self.refuse:
+            raise AssertionError(f"a process was started: {args}")
+        self.lines += "stdin" in args
+        return self.real(args, *a, **kw)
+
+
+def _album_says(result, wrong: str) -> dict:
+    """The cover's measurements with the album lines claiming `wrong` (what the pixels do not show)."""
+    m = copy.deepcopy(result.measurements)
+    for line in m["lines"]:
+        if line["role"] == "album":
+            line["text"] = line["display"] = wrong
+    return m
+
+
+def _ocr(result, m, wanted):
+    return ocr.ocr_text(result.pixels, sentinel._lines(m), wanted, m.get("text_colour"))
+
+
+@needs_in_process
+def test_ocr_reads_in_process_without_starting_a_process(good, fresh_ocr, monkeypatch):
+    monkeypatch.setattr(subprocess, "Popen", Popens(refuse=True))  # also what subprocess.run uses
+    qa = run(good, good.measurements, texts=texts(good))
+    assert qa["checks"]["ocr_text"] == "pass" and qa["values"]["ocr_text"] == 1.0, qa["values"]
+    assert " ".join(qa["values"]["ocr_read"]) == "NOVA STILL STANDING"
+    assert fresh_ocr.installed_languages() >= {"eng", "osd"}  # listed by tesserocr from the tessdata directory
+    # A mismatch is caught on the same path.
+    verdict, values = _ocr(good, _album_says(good, "GOLDEN HOUR"), {"artist": "NOVA", "album": "GOLDEN HOUR"})
+    assert verdict == "review" and values["ocr_text"] < sentinel.thresholds.OCR_PASS_SIMILARITY
+    assert "STILL STANDING" in " ".join(values["ocr_read"])
+    # One API per language combination and process, reused from cover to cover.
+    key = (os.getpid(), "eng")
+    api = ocr._APIS[key]
+    run(good, good.measurements, texts=texts(good))
+    assert ocr._APIS[key] is api and api is not None
+
+
+@needs_in_process
+def test_ocr_in_process_gives_the_same_reading_from_many_threads(good):
+    want = _ocr(good, good.measurements, texts(good))
+    got, errors = [], []
+
+    def read():
+        try:
+            for _ in range(3):
+                got.append(_ocr(good, good.measurements, texts(good)))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and got == [want] * 12 and want[0] == "pass"
+
+
+@needs_in_process
+def test_a_forked_child_builds_its_own_tesseract(good):
+    before = ocr._api("eng")
+    pid = os.fork()
+    if pid == 0:  # the child: its own API, and it reads
+        code = 1
+        try:
+            mine = ocr._api("eng")
+            verdict, values = _ocr(good, good.measurements, texts(good))
+            code = 0 if mine is not None and mine[0] is not before[0] and verdict == "pass" else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ocr._api("eng") is before  # the parent's is untouched
+
+
+@needs_in_process
+def test_a_line_out_of_time_reads_as_nothing(good, monkeypatch):
+    monkeypatch.setattr(sentinel.thresholds, "OCR_TIMEOUT_S", 0.001)  # 1 ms: Recognize gives up
+    only_album = copy.deepcopy(good.measurements)
+    only_album["lines"] = [ln for ln in only_album["lines"] if ln["role"] == "album"]
+    verdict, values = _ocr(good, only_album, {})
+    assert verdict == "review" and values["ocr_read"] == [""] * len(only_album["lines"])
+
+
+@needs_tesseract
+def test_ocr_falls_back_to_a_process_per_line_without_tesserocr(good, fresh_ocr, monkeypatch):
+    monkeypatch.setattr(ocr, "_tesserocr", lambda: None)
+    popen = Popens(refuse=False)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    verdict, values = _ocr(good, good.measurements, texts(good))
+    assert verdict == "pass" and " ".join(values["ocr_read"]) == "NOVA STILL STANDING"
+    assert popen.lines == len(values["ocr_read"]) >= 2  # one process per line
+    verdict, values = _ocr(good, _album_says(good, "GOLDEN HOUR"), {"artist": "NOVA", "album": "GOLDEN HOUR"})
+    assert verdict == "review" and values["ocr_text"] < sentinel.thresholds.OCR_PASS_SIMILARITY
+
+
+@needs_tesseract
+@needs_in_process
+def test_ocr_falls_back_when_tesseract_cannot_load_a_language(good, fresh_ocr, monkeypatch, caplog):
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Failed to init API, possibly an invalid tessdata path")
+
+    monkeypatch.setattr(ocr._tesserocr(), "PyTessBaseAPI", refuse)
+    monkeypatch.setattr(ocr, "_APIS", OrderedDict())  # none loaded yet in this process
+    popen = Popens(refuse=False)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    with caplog.at_level(logging.WARNING, logger=ocr.__name__):
+        for _ in range(2):
+            verdict, values = _ocr(good, good.measurements, texts(good))
+            assert verdict == "pass" and " ".join(values["ocr_read"]) == "NOVA STILL STANDING"
+    assert popen.lines == 2 * len(values["ocr_read"])
+    assert len([r for r in caplog.records if "cannot load eng" in r.getMessage()]) == 1  # said once
+
+
+def test_ocr_without_any_tesseract_is_skipped(good, fresh_ocr, monkeypatch):
+    monkeypatch.setattr(ocr, "_tesserocr", lambda: None)
+    monkeypatch.setattr(ocr, "TESSERACT", "/nonexistent/tesseract")
+    verdict, values = _ocr(good, good.measurements, texts(good))
+    assert verdict == "skip" and values == {"ocr_unavailable": 1}
+
+
+def test_tessdata_directory_honours_tessdata_prefix(tmp_path, monkeypatch):
+    (tmp_path / "tessdata").mkdir()
+    (tmp_path / "tessdata" / "eng.traineddata").write_bytes(b"")
+    try:
+        for prefix in (tmp_path / "tessdata", tmp_path):  # the directory itself (4+), or its parent (3.x)
+            monkeypatch.setenv("TESSDATA_PREFIX", str(prefix))
+            ocr.tessdata_dir.cache_clear()
+            assert ocr.tessdata_dir() == str(tmp_path / "tessdata") + "/"
+        monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "nowhere"))
+        ocr.tessdata_dir.cache_clear()
+        assert ocr.tessdata_dir() is None
+    finally:
+        monkeypatch.undo()
+        ocr.tessdata_dir.cache_clear()
 
 
 def test_near_duplicate_of_another_release_fails(good, photo):

@@ -1,18 +1,42 @@
 """Text exactness: Tesseract reads each line inside the typesetter's box; the reading must match the metadata.
 
-One `tesseract --psm 7` process per line, all started at once (a cover has 2-4 lines), each fed a
-binarised crop scaled to Tesseract's favourite letter size and read with the models of its scripts (Cyrillic,
-Greek, Hangul, Japanese, Chinese, Arabic, Hebrew, Devanagari when their language packs are installed). A
-mismatch is a review, never a fail: stylised display faces fool OCR more often than the typesetter gets text wrong.
+Each line is a binarised crop scaled to Tesseract's favourite letter size, read as one line (psm 7) with the models
+of its scripts (Cyrillic, Greek, Hangul, Japanese, Chinese, Arabic, Hebrew, Devanagari when their language packs are
+installed). A mismatch is a review, never a fail: stylised display faces fool OCR more often than the typesetter gets
+text wrong.
+
+Tesseract runs in this process through tesserocr: one `PyTessBaseAPI` per language combination ("eng", "rus+eng"...),
+created on first use from the tessdata directory (TESSDATA_PREFIX when set, else Debian's
+/usr/share/tesseract-ocr/<version>/tessdata) and kept for the life of the process, so a cover's lines are read one
+after another in milliseconds instead of paying a `tesseract` process start and model load per line (~85% of that
+process's time). Details:
+- The cache is keyed by pid: RQ forks a work horse per job, and a horse builds its own APIs rather than reuse its
+  parent's, so a horse pays the model load of its languages once (~0.2 s CPU for "eng") and reads every line
+  and every attempt of its job with it.
+- A lock per API: one API never reads two lines at once (the web process's tests run the Sentinel from threads).
+- Threads: the PyPI wheel's libtesseract is built without OpenMP (it links no libgomp), so a read runs on the calling
+  thread alone. OMP_THREAD_LIMIT is not set process-wide (it would cap torch's OpenMP as well); a tesserocr built from
+  source against an OpenMP libtesseract wants OMP_THREAD_LIMIT=1 in the worker's environment.
+- Timeout: each line gets OCR_TIMEOUT_S (Recognize's deadline); a line out of time reads as "", i.e. a review.
+- The wheel bundles its own libtesseract (5.5 with tesserocr 2.13), not Debian's `tesseract` (5.3 on bookworm): on
+  the same crop the two agree on nearly every line, not on every one.
+Fallback: without tesserocr, or for a language combination whose API cannot be created (no tessdata directory, a
+traineddata Tesseract refuses), those lines are read as before, by one `tesseract stdin stdout --psm 7` process each
+(TESSERACT_CMD, OMP_THREAD_LIMIT=1), all started at once; logged once per process (a refused traineddata once per
+language combination).
 """
 
 from __future__ import annotations
 
 import difflib
+import glob
+import logging
 import os
 import shutil
 import subprocess
+import threading
 import unicodedata
+from collections import OrderedDict
 from functools import lru_cache
 
 import cv2
@@ -21,7 +45,10 @@ import numpy as np
 from . import thresholds as T
 from .legibility import _hex
 
-TESSERACT = os.environ.get("TESSERACT_CMD", "tesseract")
+log = logging.getLogger(__name__)
+
+TESSERACT = os.environ.get("TESSERACT_CMD", "tesseract")  # the fallback's command
+MAX_APIS = 8  # language combinations kept loaded per process (each holds its models: ~10-40 MB)
 
 
 def normalise(text: str) -> str:
@@ -55,7 +82,94 @@ def languages_for(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
+def _tesserocr():
+    """The tesserocr module, None when it cannot be imported (then every line takes the fallback)."""
+    try:
+        import tesserocr
+    except ImportError as exc:
+        log.warning("tesserocr cannot be imported (%s): OCR starts one %s process per line", exc, TESSERACT)
+        return None
+    return tesserocr
+
+
+@lru_cache(maxsize=1)
+def tessdata_dir() -> str | None:
+    """The directory of the *.traineddata files (with a trailing slash, as tesserocr wants it), None if none is found.
+
+    TESSDATA_PREFIX, when set, is the only place looked at (as the `tesseract` command does): the directory itself
+    (Tesseract 4+) or its tessdata/ (3.x style)."""
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    if prefix:
+        candidates = [prefix, os.path.join(prefix, "tessdata")]
+    else:
+        versions = sorted(glob.glob("/usr/share/tesseract-ocr/*/tessdata"), reverse=True)  # Debian: 5, then 4.00
+        candidates = [*versions, "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata"]
+    for path in candidates:
+        if glob.glob(os.path.join(glob.escape(path), "*.traineddata")):
+            return os.path.join(path, "")
+    log.warning("No tessdata directory (TESSDATA_PREFIX=%r): OCR starts one %s process per line", prefix, TESSERACT)
+    return None
+
+
+def _in_process() -> bool:
+    """True when lines can be read in this process: tesserocr imports and its models are found."""
+    return _tesserocr() is not None and tessdata_dir() is not None
+
+
+_LOCK = threading.Lock()
+# (pid, languages) -> (api, its lock), or None when the API could not be created (those lines take the fallback).
+_APIS: OrderedDict[tuple[int, str], tuple[object, threading.Lock] | None] = OrderedDict()
+
+
+def _api(langs: str) -> tuple[object, threading.Lock] | None:
+    """This process's Tesseract for `langs`, created on first use; None when there is none (use the fallback)."""
+    if not _in_process():
+        return None
+    tesserocr, path = _tesserocr(), tessdata_dir()
+    key = (os.getpid(), langs)  # a forked work horse never uses an API its parent built
+    with _LOCK:
+        if key in _APIS:
+            _APIS.move_to_end(key)
+            return _APIS[key]
+        entry = None
+        try:
+            api = tesserocr.PyTessBaseAPI(path=path, lang=langs, psm=tesserocr.PSM.SINGLE_LINE)
+            entry = (api, threading.Lock())
+        except RuntimeError as exc:  # tesserocr's "Failed to init API"
+            log.warning("Tesseract cannot load %s from %s (%s): OCR of %s starts one %s process per line",
+                        langs, path, exc, langs, TESSERACT)
+        _APIS[key] = entry
+        mine = [k for k in _APIS if k[0] == key[0]]
+        for old in mine[:max(0, len(mine) - MAX_APIS)]:  # least recently used first; a reader keeps its reference
+            del _APIS[old]
+        return entry
+
+
+def _read(image: np.ndarray, langs: str) -> str | None:
+    """The line read in this process, "" when Tesseract gives up (out of time); None when there is no API."""
+    entry = _api(langs)
+    if entry is None:
+        return None
+    api, lock = entry
+    image = np.ascontiguousarray(image)
+    height, width = image.shape
+    with lock:
+        api.SetImageBytes(image.tobytes(), width, height, 1, width)
+        try:
+            if not api.Recognize(timeout=max(1, round(T.OCR_TIMEOUT_S * 1000))):
+                return ""
+            return api.GetUTF8Text().strip()
+        except RuntimeError:  # a failed recognition: no reading, as from a process that printed nothing
+            return ""
+
+
+@lru_cache(maxsize=1)
 def installed_languages() -> frozenset[str]:
+    if _in_process() and hasattr(_tesserocr(), "get_languages"):
+        try:
+            return frozenset(_tesserocr().get_languages(tessdata_dir())[1])
+        except (RuntimeError, OSError):
+            pass
     try:
         out = subprocess.run([TESSERACT, "--list-langs"], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.TimeoutExpired):
@@ -99,6 +213,7 @@ def line_image(full: np.ndarray, box, colour) -> np.ndarray:
 
 
 def _start(image: np.ndarray, langs: str = "eng") -> subprocess.Popen:
+    """The fallback: one `tesseract` process reading one line."""
     ok, png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     proc = subprocess.Popen([TESSERACT, "stdin", "stdout", "--psm", "7", "-l", langs], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -106,6 +221,16 @@ def _start(image: np.ndarray, langs: str = "eng") -> subprocess.Popen:
     proc.stdin.write(png.tobytes())
     proc.stdin.close()
     return proc
+
+
+def _finish(proc: subprocess.Popen) -> str:
+    out = proc.stdout.read()  # stdin is already written and closed: nothing to deadlock on
+    try:
+        proc.wait(timeout=T.OCR_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    proc.stdout.close()
+    return out.decode("utf-8", "replace").strip()
 
 
 def ocr_text(full: np.ndarray, lines: list[dict], texts: dict, text_colour) -> tuple[str, dict]:
@@ -119,7 +244,8 @@ def ocr_text(full: np.ndarray, lines: list[dict], texts: dict, text_colour) -> t
                 values["ocr_layout_mismatch"] = 1
     if not lines:
         return ("review" if any((texts or {}).values()) else "skip"), values
-    if shutil.which(TESSERACT) is None:
+    in_process = _in_process()
+    if not in_process and shutil.which(TESSERACT) is None:
         values["ocr_unavailable"] = 1
         return "skip", values
     colour = _hex(text_colour)
@@ -127,19 +253,18 @@ def ocr_text(full: np.ndarray, lines: list[dict], texts: dict, text_colour) -> t
             and readable_script(ln.get("display") or ln.get("text", ""))]
     if not todo:
         return "skip", values
-    procs = [_start(line_image(full, ln["box"], colour), languages_for(ln.get("display") or ln.get("text", "")))
-             for ln in todo]
-    reads, scores = [], []
-    for ln, proc in zip(todo, procs, strict=True):
-        out = proc.stdout.read()  # stdin is already written and closed: nothing to deadlock on
-        try:
-            proc.wait(timeout=T.OCR_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        proc.stdout.close()
-        read = out.decode("utf-8", "replace").strip()
-        reads.append(read)
-        scores.append(similarity(ln.get("display") or ln["text"], read))
+    images = [line_image(full, ln["box"], colour) for ln in todo]
+    langs = [languages_for(ln.get("display") or ln.get("text", "")) for ln in todo]
+    reads = [_read(image, lang) if in_process else None for image, lang in zip(images, langs, strict=True)]
+    fallback = [i for i, read in enumerate(reads) if read is None]  # no API for their languages
+    if fallback:
+        if shutil.which(TESSERACT) is None:
+            values["ocr_unavailable"] = 1
+            return "skip", values
+        procs = [(i, _start(images[i], langs[i])) for i in fallback]  # all started at once
+        for i, proc in procs:
+            reads[i] = _finish(proc)
+    scores = [similarity(ln.get("display") or ln["text"], read) for ln, read in zip(todo, reads, strict=True)]
     values["ocr_text"] = round(min(scores), 3)
     values["ocr_read"] = reads
     ok = min(scores) >= T.OCR_PASS_SIMILARITY and "ocr_layout_mismatch" not in values
