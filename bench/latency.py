@@ -136,15 +136,21 @@ class Service:
 
     def create_org(self, credits: int, name: str = "Bench Records") -> tuple[str, str]:
         """A new organisation with `credits` credits; returns (API key, webhook secret)."""
+        return self.create_orgs(1, credits, name)[0]
+
+    def create_orgs(self, count: int, credits: int, name: str = "Bench Records") -> list[tuple[str, str]]:
+        """`count` new organisations with `credits` credits each; [(API key, webhook secret)]."""
         made = self.django(f"""
 from accounts.models import ApiKey, Organization
 from billing import ledger
-org = Organization.objects.create(name={name!r})
-ledger.grant(org, {credits}, note="bench")
-_, key = ApiKey.create(org)
-result = {{"key": key, "secret": org.webhook_secret}}
+result = []
+for n in range({count}):
+    org = Organization.objects.create(name={name!r} + f" {{n}}")
+    ledger.grant(org, {credits}, note="bench")
+    _, key = ApiKey.create(org)
+    result.append([key, org.webhook_secret])
 """)
-        return made["key"], made["secret"]
+        return [tuple(pair) for pair in made]
 
     # --- processes
 
@@ -320,11 +326,14 @@ def post_json(port: int, path: str, body: dict, key: str, timeout: float = 60.0)
         conn.close()
 
 
-def measure(service: Service, receiver: Receiver, key: str, args, photo: str | None, first_seed: int,
+def measure(service: Service, receiver: Receiver, keys: list[str], args, photo: str | None, first_seed: int,
             count: int) -> list[dict]:
-    """`count` generate requests one at a time, each after the previous callback arrived."""
+    """`count` generate requests one at a time, each after the previous callback arrived, each by its own
+    organisation (`keys`): every request is another platform's release, so the Sentinel's reused-artwork check
+    never compares one with the bench's earlier covers of the same photo."""
     rows = []
     for i in range(count):
+        key = keys[i]
         body = {"genre": "hiphop", "text_artist": "NOVA", "text_album": "STILL STANDING", "count": 3,
                 "output_format": args.format, "seed": first_seed + i, "callBackUrl": receiver.url}
         if photo:
@@ -379,13 +388,15 @@ def main() -> None:
         results: dict[int, list[dict]] = {}
         base = None
         for n in counts:
-            # a new organisation per run: the Sentinel's reused-artwork check compares with the org's covers
-            key, secret = service.create_org(10 * (args.requests + args.warmup) * 3, name=f"Bench {n} workers")
-            receiver.secrets.append(secret.encode())
+            # a new organisation per request: the Sentinel's reused-artwork check compares with the org's covers
+            orgs = service.create_orgs(args.requests + args.warmup, 30, name=f"Bench {n} workers")
+            receiver.secrets.extend(secret.encode() for _, secret in orgs)
+            keys = [key for key, _ in orgs]
             names = service.start_workers("render", n, tag=f"-n{n}")
             time.sleep(1)
-            warm = measure(service, receiver, key, args, photo, 10_000 * n, args.warmup) if args.warmup else []
-            rows = measure(service, receiver, key, args, photo, 10_000 * n + args.warmup, args.requests)
+            warm = (measure(service, receiver, keys[:args.warmup], args, photo, 10_000 * n, args.warmup)
+                    if args.warmup else [])
+            rows = measure(service, receiver, keys[args.warmup:], args, photo, 10_000 * n + args.warmup, args.requests)
             for name in names:
                 service.stop(name)
             results[n] = rows
