@@ -55,7 +55,7 @@ class Worker:
             "ALLOW_PRIVATE_CALLBACKS": "1",
             "CALLBACK_RETRY_SCHEDULE": "1,1,1",
             "ALBUMART_TESTING": "1",
-            "WORKER_WARM_UP": "0",  # ~10 s a start; tests/test_worker.py covers it
+            "WORKER_WARM_UP": "0",  # ~10 s a start; tests/drills/test_worker.py covers it
             **(extra_env or {}),
         }
         self.proc: subprocess.Popen | None = None

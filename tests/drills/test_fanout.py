@@ -18,8 +18,8 @@ from generation import files, jobs
 from generation.models import CallbackDelivery, CoverTask, TaskStatus
 from generation.reconcile import reconcile
 from tests.conftest import assert_ledger_consistent, make_org
+from tests.drills.test_outbox import submit
 from tests.live import Worker, empty_queues, wait_for
-from tests.test_outbox import submit
 from tests.test_review_flow import qa
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,7 +154,9 @@ def test_an_image_whose_every_start_died_fails_the_task_with_its_credits_release
     assert_ledger_consistent(org)
 
 
-def test_the_photo_is_prepared_once_and_a_tampered_copy_is_never_loaded(monkeypatch, astronaut_jpeg):
+def test_the_photo_is_prepared_once_and_a_tampered_copy_is_never_loaded(monkeypatch, astronaut_jpeg, tmp_path,
+                                                                       settings):
+    settings.MEDIA_ROOT = str(tmp_path)  # no preparation left from an earlier run
     org = make_org("Prep Records", credits=10)
     task = held_task(org, count=3, source_path=files.save(f"sources/{org.pk}/prep-test", astronaut_jpeg))
     monkeypatch.setattr(jobs.sentinel, "check", lambda *a, **k: qa("pass", phash=""))

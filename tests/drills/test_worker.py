@@ -8,8 +8,8 @@ from albumart.worker import warm_up
 from billing import ledger
 from generation.models import CoverTask, TaskStatus
 from tests.conftest import assert_ledger_consistent, jpeg_bytes, make_org
+from tests.drills.test_outbox import submit
 from tests.live import Worker, wait_for
-from tests.test_outbox import submit
 
 
 def test_warm_up_loads_the_text_detector_and_the_fonts_once():
