@@ -308,15 +308,15 @@ def test_ocr_in_process_gives_the_same_reading_from_many_threads(good):
 
 
 @needs_in_process
-def test_a_forked_child_builds_its_own_tesseract(good):
+def test_a_forked_child_reads_with_its_parents_loaded_tesseract_under_its_own_lock(good):
     before = ocr._api("eng")
     pid = os.fork()
-    if pid == 0:  # the child: its own API, and it reads
+    if pid == 0:  # the child: the parent's loaded API, a lock of its own, and it reads
         code = 1
         try:
             mine = ocr._api("eng")
             verdict, values = _ocr(good, good.measurements, texts(good))
-            code = 0 if mine is not None and mine[0] is not before[0] and verdict == "pass" else 2
+            code = 0 if mine[0] is before[0] and mine[1] is not before[1] and verdict == "pass" else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)

@@ -10,9 +10,9 @@ created on first use from the tessdata directory (TESSDATA_PREFIX when set, else
 /usr/share/tesseract-ocr/<version>/tessdata) and kept for the life of the process, so a cover's lines are read one
 after another in milliseconds instead of paying a `tesseract` process start and model load per line (~85% of that
 process's time). Details:
-- The cache is keyed by pid: RQ forks a work horse per job, and a horse builds its own APIs rather than reuse its
-  parent's, so a horse pays the model load of its languages once (~0.2 s CPU for "eng") and reads every line
-  and every attempt of its job with it.
+- The cache is keyed by pid: RQ forks a work horse per job. A horse forked from a warmed render worker (which read
+  covers before it forked, albumart/worker.py) uses its parent's APIs, loaded already, each with a new lock of its
+  own; for any other languages it loads its own (~0.2 s CPU for "eng") and reads every line and attempt with it.
 - A lock per API: one API never reads two lines at once (the web process's tests run the Sentinel from threads).
 - Threads: the PyPI wheel's libtesseract is built without OpenMP (it links no libgomp), so a read runs on the calling
   thread alone. OMP_THREAD_LIMIT is not set process-wide (it would cap torch's OpenMP as well); a tesserocr built from
@@ -121,15 +121,29 @@ _LOCK = threading.Lock()
 _APIS: OrderedDict[tuple[int, str], tuple[object, threading.Lock] | None] = OrderedDict()
 
 
+def _after_fork_in_child() -> None:
+    global _LOCK
+    _LOCK = threading.Lock()  # another thread of the parent may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _api(langs: str) -> tuple[object, threading.Lock] | None:
     """This process's Tesseract for `langs`, created on first use; None when there is none (use the fallback)."""
     if not _in_process():
         return None
     tesserocr, path = _tesserocr(), tessdata_dir()
-    key = (os.getpid(), langs)  # a forked work horse never uses an API its parent built
+    key = (os.getpid(), langs)
     with _LOCK:
         if key in _APIS:
             _APIS.move_to_end(key)
+            return _APIS[key]
+        inherited = _APIS.get((os.getppid(), langs))
+        if inherited is not None:
+            # A work horse forked from a warmed worker (albumart/worker.py): the parent's Tesseract is a copy in
+            # this process's memory, loaded already; it only needs a lock of this process's own.
+            _APIS[key] = (inherited[0], threading.Lock())
             return _APIS[key]
         entry = None
         try:
