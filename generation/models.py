@@ -2,6 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower, StrIndex, Substr
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -22,12 +23,15 @@ class TaskStatus(models.TextChoices):
     SUCCESS = "SUCCESS"
     PARTIAL = "PARTIAL"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
 
 
 WAITING = {TaskStatus.PENDING, TaskStatus.GENERATING, TaskStatus.REVIEW}
-TERMINAL = {TaskStatus.SUCCESS, TaskStatus.PARTIAL, TaskStatus.FAILED}
+TERMINAL = {TaskStatus.SUCCESS, TaskStatus.PARTIAL, TaskStatus.FAILED, TaskStatus.CANCELLED}
+# A failed or cancelled task frees its client task id: the platform may submit the release again.
+RETIRED = {TaskStatus.FAILED, TaskStatus.CANCELLED}
 TRANSITIONS = {
-    TaskStatus.PENDING: {TaskStatus.GENERATING, TaskStatus.FAILED},
+    TaskStatus.PENDING: {TaskStatus.GENERATING, TaskStatus.FAILED, TaskStatus.CANCELLED},
     # GENERATING -> GENERATING is a retried job starting over.
     TaskStatus.GENERATING: {TaskStatus.GENERATING, TaskStatus.REVIEW, *TERMINAL},
     TaskStatus.REVIEW: set(TERMINAL),
@@ -58,14 +62,20 @@ class CoverTask(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # DELETE /api/v1/cover/{taskId} removed the photo and covers from storage (the row and its ledger stay).
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # `manage.py purge_sources` removed the photo after SOURCE_RETENTION_DAYS: variations can no longer use it.
+    source_purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        # GET /api/v1/cover/tasks: one organisation's tasks, newest first, paged by (created_at, id).
+        indexes = [models.Index(fields=["organization", "created_at", "id"], name="task_org_created")]
         constraints = [
-            # A failed task frees its client task id so that the platform can retry the release.
+            # A failed or cancelled task frees its client task id so that the platform can retry the release.
             models.UniqueConstraint(
                 fields=["organization", "client_task_id"],
-                condition=models.Q(client_task_id__isnull=False) & ~models.Q(status="FAILED"),
+                condition=models.Q(client_task_id__isnull=False) & ~models.Q(status__in=["FAILED", "CANCELLED"]),
                 name="one_live_task_per_client_task_id",
             )
         ]
@@ -114,6 +124,12 @@ class CoverTask(models.Model):
         self._move(TaskStatus.FAILED, completed_at=timezone.now(), credits_held=0, error_code=code,
                    error_message=message[:500])
 
+    def cancel(self, charged: int, message: str) -> None:
+        """End a waiting task at the client's request: `charged` more covers (already delivered) are charged, every
+        other held credit is released."""
+        self._move(TaskStatus.CANCELLED, completed_at=timezone.now(), credits_held=0,
+                   credits_charged=self.credits_charged + charged, error_message=message[:500])
+
 
 class Verdict(models.TextChoices):
     PASS = "pass"
@@ -125,6 +141,19 @@ class Decision(models.TextChoices):
     PENDING = ""
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+def reuse_key(n: int) -> models.Expression:
+    """The reuse index's key n of a cover, in SQL that SQLite and PostgreSQL both compute: its organisation x 65536
+    + band n of its hex pHash (digits 4n..4n+3 as an integer 0..65535: each digit's place in "0123456789abcdef"
+    times its weight). NULL without an organisation. The Sentinel's reuse check looks covers up by these
+    (engine/sentinel/phash.py: bands, band_keys; jobs.known_hashes)."""
+    band = None
+    for i in range(4):
+        digit = StrIndex(models.Value("0123456789abcdef"), Lower(Substr("phash", 4 * n + i + 1, 1))) - 1
+        term = digit * 16 ** (3 - i) if i < 3 else digit
+        band = term if band is None else band + term
+    return models.F("organization") * 65536 + band
 
 
 class CoverImage(models.Model):
@@ -155,6 +184,19 @@ class CoverImage(models.Model):
     accepted = models.BooleanField(null=True, blank=True)
     feedback_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The reuse index (jobs.known_hashes): the task's organisation, copied when the row is inserted (save() fills it;
+    # a bulk_create must pass it; a row without it is still found, only more slowly), and four keys the database
+    # computes from it and `phash` (so no write can leave them out of step), each indexed.
+    organization = models.ForeignKey(Organization, null=True, blank=True, editable=False, on_delete=models.CASCADE,
+                                     related_name="+")
+    reuse_key0 = models.GeneratedField(expression=reuse_key(0), output_field=models.BigIntegerField(),
+                                       db_persist=True, db_index=True)
+    reuse_key1 = models.GeneratedField(expression=reuse_key(1), output_field=models.BigIntegerField(),
+                                       db_persist=True, db_index=True)
+    reuse_key2 = models.GeneratedField(expression=reuse_key(2), output_field=models.BigIntegerField(),
+                                       db_persist=True, db_index=True)
+    reuse_key3 = models.GeneratedField(expression=reuse_key(3), output_field=models.BigIntegerField(),
+                                       db_persist=True, db_index=True)
 
     class Meta:
         ordering = ["task", "index"]
@@ -162,6 +204,11 @@ class CoverImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}#{self.index} {self.variant}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.organization_id is None and self.task_id is not None:
+            self.organization_id = self.task.organization_id  # the reuse index's scope
+        super().save(*args, **kwargs)
 
     @property
     def awaiting_review(self) -> bool:
