@@ -177,6 +177,9 @@ if (S3_STORAGE := s3_storage()) is not None:
     STORAGES["default"] = S3_STORAGE
 # Signed image URLs stay valid this long; record-info always issues fresh ones.
 IMAGE_URL_MAX_AGE_SECONDS = envint("IMAGE_URL_MAX_AGE_DAYS", 30, minimum=14) * 86400
+# An artist's photo is personal data kept only for the work: `manage.py purge_sources` (daily, generation/cron.py)
+# deletes the photos of tasks that ended more than this many days ago.
+SOURCE_RETENTION_DAYS = envint("SOURCE_RETENTION_DAYS", 30, minimum=1)
 
 # Uploads: bounded in bytes (413 past this) and in pixels (422).
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)

@@ -1,16 +1,23 @@
 import logging
+from datetime import UTC, datetime
 
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from albumart.api import ApiError, envelope, validation_error
 from billing import ledger
-from generation import files
+from generation import engine, files
+from generation.callbacks import enqueue_delivery
 from generation.catalogue import catalogue
 from generation.jobs import enqueue_render
-from generation.models import CoverTask, TaskStatus, new_task_id
+from generation.management.commands.purge_sources import delete_source
+from generation.models import RETIRED, CoverTask, Decision, TaskStatus, Verdict, new_task_id
 from generation.serializers import FeedbackSerializer, GenerateSerializer, VariationSerializer
 from generation.sources import SourceError, check_photo, read_source, reference_palette
 from generation.taskdata import task_data
@@ -19,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def _existing_task_conflict(org, client_task_id: str):
-    existing = org.tasks.filter(client_task_id=client_task_id).exclude(status=TaskStatus.FAILED).first()
+    existing = org.tasks.filter(client_task_id=client_task_id).exclude(status__in=RETIRED).first()
     if existing is None:
         return None
     if existing.is_terminal:
@@ -98,28 +105,44 @@ def create_task(org, params: dict, *, client_task_id=None, callback_url="", sour
     return envelope(200, "success", {"taskId": task.id, "genre": task.genre, "warnings": list(warnings)})
 
 
+CLIENT_TASK_ID = OpenApiParameter("clientTaskId", str, description="your own task id (sent as taskId to generate); "
+                                   "the live task with it, else the newest")
+
+
 class RecordInfoView(APIView):
     """The task and its images; image URLs are signed afresh on every call."""
 
     param = "taskId"
 
-    @extend_schema(parameters=[OpenApiParameter("taskId", str, required=True)], responses={200: dict},
-                   operation_id="cover_record_info")
+    @extend_schema(parameters=[OpenApiParameter("taskId", str, description="the taskId returned by generate"),
+                               CLIENT_TASK_ID], responses={200: dict}, operation_id="cover_record_info")
     def get(self, request):
         task_id = request.query_params.get(self.param) or request.query_params.get("taskId")
-        if not task_id:
-            return validation_error({self.param: ["is required: the taskId returned by generate"]})
-        task = request.org.tasks.filter(pk=task_id).prefetch_related("images").first()
+        client_task_id = request.query_params.get("clientTaskId")
+        if not task_id and not client_task_id:
+            return validation_error({
+                self.param: ["is required (or clientTaskId): the taskId returned by generate"],
+                "clientTaskId": [f"is required (or {self.param}): your own task id, sent as taskId to generate"],
+            })
+        tasks = request.org.tasks.prefetch_related("images")
+        if client_task_id:
+            tasks = tasks.filter(client_task_id=client_task_id)
+        if task_id:
+            task = tasks.filter(pk=task_id).first()
+        else:
+            # At most one task per client id is live (the unique constraint); failed or cancelled ones may precede it.
+            task = tasks.exclude(status__in=RETIRED).first() or tasks.first()
         if task is None:
-            raise ApiError(404, f"No task {task_id!r} in your organisation.")
+            what = f"{task_id!r}" if task_id else f"with clientTaskId {client_task_id!r}"
+            raise ApiError(404, f"No task {what} in your organisation.")
         return envelope(200, "success", task_data(task))
 
 
 class StatusView(RecordInfoView):
     param = "task_id"
 
-    @extend_schema(parameters=[OpenApiParameter("task_id", str, required=True)], responses={200: dict},
-                   operation_id="cover_status")
+    @extend_schema(parameters=[OpenApiParameter("task_id", str, description="the taskId returned by generate"),
+                               CLIENT_TASK_ID], responses={200: dict}, operation_id="cover_status")
     def get(self, request):
         return super().get(request)
 
@@ -145,6 +168,10 @@ class VariationsView(APIView):
     @extend_schema(request=VariationSerializer, responses={200: dict}, operation_id="cover_variations")
     def post(self, request, task_id: str):
         parent = _own_task(request, task_id)
+        if parent.deleted_at or parent.source_purged_at:
+            # Without its photo a re-roll would quietly become a background-only cover: refused instead.
+            gone = "was deleted" if parent.deleted_at else "had its photo deleted after the retention period"
+            raise ApiError(409, f"Task {parent.id} {gone}; submit a new task with the photo instead.")
         serializer = VariationSerializer(data=request.data)
         if not serializer.is_valid():
             return validation_error(serializer.errors)
@@ -180,3 +207,185 @@ class FeedbackView(APIView):
         image.feedback_reason = data.get("reason", "")
         image.save(update_fields=["accepted", "feedback_reason"])
         return envelope(200, "success", {"taskId": task.id, "image": image.index, "accepted": image.accepted})
+
+
+# The task list, cancel and delete (API.md: Beyond the peers)
+
+LIST_LIMIT, LIST_MAX = 20, 100
+CURSOR_SALT = "albumart.tasks-cursor"
+LIST_PARAMS = {"limit", "cursor", "status", "genre", "createdAfter", "createdBefore", "clientTaskId", "taskId"}
+
+
+def _instant(raw: str) -> datetime:
+    """An ISO 8601 date or date-time; naive ones are UTC. ValueError when it is not one."""
+    value = parse_datetime(raw)
+    if value is None and (day := parse_date(raw)) is not None:
+        value = datetime(day.year, day.month, day.day)
+    if value is None:
+        raise ValueError(raw)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)  # OverflowError at the calendar's ends: refused like a bad value
+
+
+def _cursor(task: CoverTask) -> str:
+    return signing.dumps([task.created_at.isoformat(), task.id], salt=CURSOR_SALT, compress=True)
+
+
+def _after_cursor(raw: str) -> Q:
+    """The tasks after the cursor's one in the list's order (newest first, then by id): ties on created_at are
+    neither skipped nor repeated."""
+    created, task_id = signing.loads(raw, salt=CURSOR_SALT)
+    created = datetime.fromisoformat(created)
+    return Q(created_at__lt=created) | Q(created_at=created, id__lt=task_id)
+
+
+def _list_filters(query) -> tuple[Q, int, dict]:
+    """The list's query parameters as one filter and a page size, and the errors of the invalid ones."""
+    errors: dict[str, list[str]] = {}
+    where = Q()
+    for name in sorted(set(query) - LIST_PARAMS):
+        errors[name] = [f"is not a parameter of this list; use {', '.join(sorted(LIST_PARAMS))}"]
+    limit = LIST_LIMIT
+    if (raw := query.get("limit")) is not None:
+        try:
+            limit = int(raw)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= LIST_MAX:
+            errors["limit"] = [f"must be a whole number from 1 to {LIST_MAX}, not {raw[:40]!r}"]
+    if raw := query.get("status"):
+        statuses = [s.strip().upper() for s in raw.split(",") if s.strip()]
+        if unknown := [s for s in statuses if s not in TaskStatus.values]:
+            errors["status"] = [f"unknown status {unknown[0][:40]!r}; use one or more (comma-separated) of "
+                                f"{', '.join(TaskStatus.values)}"]
+        where &= Q(status__in=statuses)
+    if raw := query.get("genre"):
+        if (genre := engine.resolve_genre(raw)) is None:
+            errors["genre"] = [f"unknown genre {raw[:40]!r}; use one of {', '.join(sorted(engine.GENRES))}"]
+        where &= Q(genre=genre)
+    for name, lookup in (("createdAfter", "created_at__gte"), ("createdBefore", "created_at__lt")):
+        if raw := query.get(name):
+            try:
+                where &= Q(**{lookup: _instant(raw)})
+            except (ValueError, OverflowError):
+                errors[name] = [f"{raw[:40]!r} is not an ISO 8601 date or date-time, e.g. 2026-05-01 or "
+                                f"2026-05-01T12:00:00Z (a '+' offset must be sent as %2B)"]
+    client_task_id = query.get("clientTaskId") or query.get("taskId")
+    if client_task_id:
+        where &= Q(client_task_id=client_task_id)
+    if raw := query.get("cursor"):
+        try:
+            where &= _after_cursor(raw)
+        except (signing.BadSignature, ValueError, TypeError):
+            errors["cursor"] = ["is not a cursor of this list; pass nextCursor from the previous page as it is"]
+    return where, limit, errors
+
+
+class TaskListView(APIView):
+    """The organisation's tasks, newest first, a page at a time."""
+
+    @extend_schema(parameters=[
+        OpenApiParameter("limit", int, description=f"tasks per page, 1 to {LIST_MAX} (default {LIST_LIMIT})"),
+        OpenApiParameter("cursor", str, description="nextCursor of the previous page"),
+        OpenApiParameter("status", str, description=f"one status or several, comma-separated: "
+                                                    f"{', '.join(TaskStatus.values)}"),
+        OpenApiParameter("genre", str, description="a genre or one of its aliases"),
+        OpenApiParameter("createdAfter", str, description="ISO 8601; tasks created at or after it"),
+        OpenApiParameter("createdBefore", str, description="ISO 8601; tasks created before it"),
+        CLIENT_TASK_ID,
+        OpenApiParameter("taskId", str, description="the same as clientTaskId (the name generate takes it by)"),
+    ], responses={200: dict}, operation_id="cover_tasks")
+    def get(self, request):
+        where, limit, errors = _list_filters(request.query_params)
+        if errors:
+            return validation_error(errors)
+        tasks = list(request.org.tasks.filter(where).order_by("-created_at", "-id")
+                     .prefetch_related("images")[:limit + 1])
+        following = _cursor(tasks[limit - 1]) if len(tasks) > limit else None
+        return envelope(200, "success", {"tasks": [task_data(t) for t in tasks[:limit]], "nextCursor": following})
+
+
+def cancel_task(org, task_id: str) -> CoverTask:
+    """End a waiting task CANCELLED, under its row lock, so that a render finishing at the same moment either
+    settled the task first (then this is a 409) or finds it ended and stores nothing.
+
+    Credits: covers that passed QA while the task rendered were delivered the moment record-info listed them, so
+    they are charged, as when a task fails part-way (in REVIEW they were charged already); every other held credit
+    is released. The callback goes out once, with the final status."""
+    with transaction.atomic():
+        task = org.tasks.select_for_update().filter(pk=task_id).first()
+        if task is None:
+            raise ApiError(404, f"No task {task_id!r} in your organisation.")
+        if task.is_terminal:
+            raise ApiError(409, f"Task {task.id} is already {task.status}; only a waiting task can be cancelled.",
+                           {"taskId": task.id, "status": task.status})
+        delivered = task.images.filter(passed=True).count() if task.status == TaskStatus.GENERATING else 0
+        released = task.credits_held - delivered
+        if delivered:
+            ledger.charge(org, delivered, task)
+        if released:
+            ledger.release(org, released, task)
+        # Out of the staff review queue: their credits are released, as a reject's would be.
+        task.images.filter(verdict=Verdict.REVIEW, decision=Decision.PENDING).update(
+            decision=Decision.REJECTED, reviewed_at=timezone.now(), review_note="task cancelled by the client")
+        task.cancel(delivered, f"Cancelled by the client; {released} held credit(s) released."
+                    + (f" {delivered} cover(s) delivered before the cancel are charged." if delivered else ""))
+        enqueue_delivery(task)
+    log.info("task cancelled: %s credits released, %s charged", released, delivered, extra={"task_id": task.id})
+    return task
+
+
+class CancelView(APIView):
+    """Cancel a waiting task: it ends CANCELLED and its held credits are released."""
+
+    @extend_schema(request=None, responses={200: dict}, operation_id="cover_cancel")
+    def post(self, request, task_id: str):
+        task = cancel_task(request.org, task_id)
+        return envelope(200, "success", task_data(CoverTask.objects.prefetch_related("images").get(pk=task.pk)))
+
+
+def _cover_paths(task: CoverTask) -> list[str]:
+    """Every stored file of the task's covers: the covers and the dashboard's thumbnails made from them."""
+    from generation.dashboard import IMAGE_SIZES  # (the dashboard imports this module)
+
+    paths = []
+    for path in task.images.values_list("storage_path", flat=True):
+        paths += [path, *(f"thumbs/{px}/{path}.jpg" for px in IMAGE_SIZES.values())]
+    return [p for p in paths if p]
+
+
+def delete_task(org, task_id: str) -> CoverTask:
+    """Delete an ended task's photo and covers from storage; the row and its ledger entries stay. Again on a
+    deleted task: nothing more to do. The files go under the row lock and before the row says so, so a failure
+    leaves the task as it was, to be deleted again."""
+    with transaction.atomic():
+        task = org.tasks.select_for_update().filter(pk=task_id).first()
+        if task is None:
+            raise ApiError(404, f"No task {task_id!r} in your organisation.")
+        if not task.is_terminal:
+            raise ApiError(409, f"Task {task.id} is {task.status}; cancel it first "
+                                f"(POST /api/v1/cover/{task.id}/cancel), then delete it.",
+                           {"taskId": task.id, "status": task.status})
+        if task.deleted_at:
+            return task
+        for path in _cover_paths(task):
+            files.delete(path)
+        # A variation shares its parent's photo: the last task to let go of it deletes it.
+        if task.source_path and not CoverTask.objects.filter(source_path=task.source_path).exclude(
+                pk=task.pk).exists():
+            delete_source(task.source_path)
+        task.deleted_at = timezone.now()
+        task.source_path = ""
+        task.save(update_fields=["deleted_at", "source_path"])
+    log.info("task deleted: photo and covers removed from storage", extra={"task_id": task.id})
+    return task
+
+
+class TaskView(APIView):
+    """One task: DELETE removes its photo and covers from storage (the record stays)."""
+
+    @extend_schema(request=None, responses={200: dict}, operation_id="cover_delete")
+    def delete(self, request, task_id: str):
+        task = delete_task(request.org, task_id)
+        return envelope(200, "success", task_data(task))

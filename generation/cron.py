@@ -3,6 +3,7 @@
 from rq import cron
 
 from generation.jobs import sweep_stuck_tasks
+from generation.management.commands.purge_sources import purge_sources
 from generation.reconcile import reconcile
 from generation.review import sweep_review_timeouts
 
@@ -12,3 +13,5 @@ cron.register(reconcile, queue_name="callbacks", interval=30)
 cron.register(sweep_stuck_tasks, queue_name="callbacks", interval=300)
 # Reviews nobody decided within REVIEW_TIMEOUT_SECONDS are decided by REVIEW_TIMEOUT_RULE.
 cron.register(sweep_review_timeouts, queue_name="callbacks", interval=600)
+# Artists' photos of tasks that ended more than SOURCE_RETENTION_DAYS ago are deleted (and once at each start).
+cron.register(purge_sources, queue_name="callbacks", interval=24 * 3600, job_timeout=3600)

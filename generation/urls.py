@@ -7,7 +7,11 @@ urlpatterns = [
     path("v1/album-art/generate", api.GenerateView.as_view(), name="album-art-generate"),
     path("api/v1/cover/record-info", api.RecordInfoView.as_view(), name="cover-record-info"),
     path("api/v1/cover/status", api.StatusView.as_view(), name="cover-status"),
+    path("api/v1/cover/tasks", api.TaskListView.as_view(), name="cover-tasks"),
     path("api/v1/cover/<str:task_id>/variations", api.VariationsView.as_view(), name="cover-variations"),
     path("api/v1/cover/<str:task_id>/feedback", api.FeedbackView.as_view(), name="cover-feedback"),
+    path("api/v1/cover/<str:task_id>/cancel", api.CancelView.as_view(), name="cover-cancel"),
+    # Last among the cover paths: the fixed names above (generate, record-info, status, tasks) come first.
+    path("api/v1/cover/<str:task_id>", api.TaskView.as_view(), name="cover-task"),
     path("api/v1/genres", api.GenresView.as_view(), name="genres"),
 ]
