@@ -113,7 +113,10 @@ def cover_image(request, task_id: str, index: int, size: str):
     """A JPEG thumbnail or preview of one cover, made once from the full file and kept in storage."""
     if size not in IMAGE_SIZES:
         raise Http404
-    image = get_object_or_404(_task(request, task_id).images, index=index)
+    task = _task(request, task_id)
+    if task.deleted_at:
+        raise Http404("This task's covers were deleted.")
+    image = get_object_or_404(task.images, index=index)
     px = IMAGE_SIZES[size]
     path = f"thumbs/{px}/{image.storage_path}.jpg"
     if not default_storage.exists(path):

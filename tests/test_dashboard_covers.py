@@ -108,7 +108,7 @@ def test_replay_writes_the_next_attempt_and_queues_it(users, task, django_captur
     CallbackDelivery.objects.create(task=task, webhook_id="msg", attempt=1, url=task.callback_url, status_code=500,
                                     finished_at=timezone.now())
     queue = mock.Mock()
-    with mock.patch("generation.callbacks.django_rq.get_queue", return_value=queue) as get_queue:
+    with mock.patch("albumart.queues.get_queue", return_value=queue) as get_queue:
         with django_capture_on_commit_callbacks(execute=True):
             assert browser(users["member"]).post(f"/covers/{task.id}/replay").status_code == 302
     replay = CallbackDelivery.objects.get(task=task, attempt=2)

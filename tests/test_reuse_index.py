@@ -1,5 +1,5 @@
 """The reuse check's band index: the same verdicts as the full scan, over the same covers (the organisation's
-delivered covers of other releases), and the bands always in step with the pHash."""
+delivered covers of other releases), and its keys (organisation and pHash bands) always in step with the rows."""
 
 import random
 
