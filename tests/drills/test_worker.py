@@ -66,13 +66,13 @@ def test_render_workers_runs_one_per_core_and_replaces_one_that_dies(live):
         return children & {w.pid for w in RQWorker.all(queue=queue)}
 
     try:
-        first = wait_for(lambda: len(workers()) == 2 and workers(), timeout=60, what="two render workers")
+        first = wait_for(lambda: len(workers()) == 2 and workers(), timeout=120, what="two render workers")
         victim = min(first)
         os.kill(victim, signal.SIGKILL)  # as the OOM killer would
-        wait_for(lambda: len(workers()) == 2 and victim not in workers(), timeout=60,
+        wait_for(lambda: len(workers()) == 2 and victim not in workers(), timeout=120,
                  what="a worker in place of the killed one")
         pool.proc.send_signal(signal.SIGTERM)
-        pool.proc.wait(timeout=60)
+        pool.proc.wait(timeout=120)
         assert pool.proc.returncode == 0
         survivors = first - {victim}
         wait_for(lambda: not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE

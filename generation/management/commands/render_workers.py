@@ -34,6 +34,7 @@ class Command(BaseCommand):
 
         workers = [start() for _ in range(num)]
         self.stdout.write(f"{num} render worker(s) started: {' '.join(str(p.pid) for p in workers)}")
+        self.stdout.flush()
         started = [time.monotonic()] * num
         while not stopping:
             time.sleep(0.5)
@@ -43,6 +44,7 @@ class Command(BaseCommand):
                     if time.monotonic() - started[i] < 10:
                         continue
                     self.stderr.write(f"render worker {proc.pid} exited ({proc.returncode}); starting another")
+                    self.stderr.flush()
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(proc.pid, signal.SIGKILL)
                     workers[i], started[i] = start(), time.monotonic()
