@@ -16,7 +16,6 @@ from generation import engine, files
 from generation.callbacks import enqueue_delivery
 from generation.catalogue import catalogue
 from generation.jobs import enqueue_render
-from generation.management.commands.purge_sources import delete_source
 from generation.models import RETIRED, CoverTask, Decision, TaskStatus, Verdict, new_task_id
 from generation.serializers import FeedbackSerializer, GenerateSerializer, VariationSerializer
 from generation.sources import SourceError, check_photo, read_source, reference_palette
@@ -374,7 +373,7 @@ def delete_task(org, task_id: str) -> CoverTask:
         # A variation shares its parent's photo: the last task to let go of it deletes it.
         if task.source_path and not CoverTask.objects.filter(source_path=task.source_path).exclude(
                 pk=task.pk).exists():
-            delete_source(task.source_path)
+            files.delete_source(task.source_path)
         task.deleted_at = timezone.now()
         task.source_path = ""
         task.save(update_fields=["deleted_at", "source_path"])

@@ -2,6 +2,8 @@
 the signed URLs that serve them without a login: our URL checks the signature and its age, then streams the
 file, or redirects to a short-lived presigned URL of the object store."""
 
+import posixpath
+
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
@@ -21,6 +23,23 @@ def save(path: str, data: bytes) -> str:
 
 def delete(path: str) -> None:
     default_storage.delete(path)
+
+
+def folder_listing(directory: str) -> list[str]:
+    try:
+        return default_storage.listdir(directory)[1]
+    except FileNotFoundError:  # local storage: no photo was ever stored in this folder
+        return []
+
+
+def delete_source(path: str, listing: list[str] | None = None) -> None:
+    """Delete a photo and the prepared copies cached next to it (`<path>.prepared-*`, generation/jobs.py: one per
+    segmentation backend and engine version). `listing`: the folder's file names, when the caller has them."""
+    directory, name = posixpath.split(path)
+    for other in folder_listing(directory) if listing is None else listing:
+        if other.startswith(f"{name}.prepared-"):
+            delete(posixpath.join(directory, other))
+    delete(path)
 
 
 def read(path: str) -> bytes:

@@ -22,7 +22,6 @@ from billing import ledger
 from generation import engine, files
 from generation.callbacks import enqueue_delivery
 from generation.engine import sentinel
-from generation.management.commands.purge_sources import delete_source
 from generation.models import CoverImage, CoverTask, TaskStatus, Verdict
 
 log = logging.getLogger(__name__)
@@ -265,7 +264,7 @@ def _render_image(task_id: str, index: int) -> str:
             transaction.on_commit(partial(files.delete, path))
             if task.deleted_at and source and not CoverTask.objects.filter(source_path=source).exists():
                 # Cancelled and deleted while this job ran: the prepared photo it may have cached goes as well.
-                transaction.on_commit(partial(delete_source, source))
+                transaction.on_commit(partial(files.delete_source, source))
             return "skipped"  # the task ended meanwhile (failed, swept, cancelled): settled without this one
         CoverImage.objects.create(
             task=task, index=index, variant=spec.variant, seed=spec.seed, format=result.format,

@@ -9,34 +9,16 @@ import posixpath
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from generation import files
+from generation.files import delete_source, folder_listing
 from generation.models import TERMINAL, CoverTask
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-
-
-def _listing(directory: str) -> list[str]:
-    try:
-        return default_storage.listdir(directory)[1]
-    except FileNotFoundError:  # local storage: no photo was ever stored in this folder
-        return []
-
-
-def delete_source(path: str, listing: list[str] | None = None) -> None:
-    """Delete a photo and the prepared copies cached next to it (`<path>.prepared-*`, generation/jobs.py: one per
-    segmentation backend and engine version). `listing`: the folder's file names, when the caller has them."""
-    directory, name = posixpath.split(path)
-    for other in _listing(directory) if listing is None else listing:
-        if other.startswith(f"{name}.prepared-"):
-            files.delete(posixpath.join(directory, other))
-    files.delete(path)
 
 
 def purge_sources(now=None) -> int:
@@ -61,7 +43,7 @@ def purge_sources(now=None) -> int:
                 continue
             directory = posixpath.dirname(path)
             if directory not in listings:
-                listings[directory] = _listing(directory)
+                listings[directory] = folder_listing(directory)
             delete_source(path, listings[directory])
             # Only the expired rows: a variation created from the photo a moment ago keeps its path, and its render
             # fails loudly (credits released) instead of silently drawing a cover without the photo.
