@@ -17,9 +17,21 @@ class Worker(RQWorker):
     def work(self, *args, **kwargs):
         from django.conf import settings
 
+        warm_urls()
         if settings.WORKER_WARM_UP and any(queue.name == "render" for queue in self.queues):
             warm_up()
         return super().work(*args, **kwargs)
+
+
+def warm_urls() -> None:
+    """Build the URL resolver once in the parent: every horse signs file URLs (reverse), and building it in each
+    one cost a callback delivery 60 ms of its 140."""
+    from django.urls import get_resolver
+
+    try:
+        get_resolver()._populate()
+    except Exception:
+        log.exception("URL resolver not built before forking; each job builds its own")
 
 
 def warm_up() -> float:

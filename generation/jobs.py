@@ -1,17 +1,19 @@
 """RQ jobs: render a task's covers on the `render` queue; sweep tasks whose jobs were lost."""
 
+import hashlib
 import hmac
 import logging
 import pickle
 import random
 import time
 import zlib
-from dataclasses import dataclass, fields
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rq import Callback, Queue, Retry
@@ -96,11 +98,15 @@ def spec_for(task: CoverTask, index: int, photo, attempt: int = 0) -> engine.Cov
 def known_hashes(task: CoverTask):
     """(pHash, colour signature) of the organisation's delivered covers of other releases, behind the reuse index.
 
-    The task's own family (its parent and the parent's other variations) is left out: a variation is
-    meant to look like its parent. The Sentinel's reuse check asks the index (at check time) only for the covers
-    near the new cover's hash: one query on the indexed reuse_key0..3 columns (organisation x 65536 + pHash band),
-    then one for the family, organisation and colour signature of the few that matter. Iterated, it lists every
-    (pHash, colour signature) pair, as this function used to return.
+    Reused artwork is a store's objection to one cover on two releases, so the covers of the task's own release
+    are left out: its family (its parent and the parent's other variations: a variation is meant to look like its
+    parent) and every task of the organisation with the same client taskId or the same artist and title
+    (CoverTask.same_release): a resubmission of a release with the same photo and text is not a reuse.
+
+    The Sentinel's reuse check asks the index (at check time) only for the covers near the new cover's hash: one
+    query on the indexed reuse_key0..3 columns (organisation x 65536 + pHash band), then one for the release,
+    organisation and colour signature of the few that matter. Iterated, it lists every (pHash, colour signature)
+    pair, as this function used to return.
     """
     from django.db import connection
     from django.db.models import BooleanField
@@ -111,6 +117,8 @@ def known_hashes(task: CoverTask):
     root = task.parent_id or task.id
     delivered = CoverImage.objects.filter(passed=True).exclude(phash="").exclude(task_id__in=[task.id, root])
     counted = delivered.filter(task__organization_id=task.organization_id).exclude(task__parent_id=root)
+    if (same_release := task.same_release("task__")) is not None:
+        counted = counted.exclude(same_release)
     quote, table = connection.ops.quote_name, connection.ops.quote_name(CoverImage._meta.db_table)
     scope = int(task.organization_id) * 65536
 
@@ -199,17 +207,53 @@ def _claim(task_id: str, index: int) -> CoverTask | None:
 def prepare_task_photo(task: CoverTask) -> TaskPhoto | None:
     """The task's photo, decoded and prepared (faces, mask, gate). Each image job can run on its own machine, so
     the first to prepare the photo stores the result next to it (signed, so only what we wrote is ever loaded)
-    and the later ones, the task's retries and its variations load it in a fraction of the time."""
+    and the later ones, the task's retries and its variations load it in a fraction of the time. The image jobs
+    of one task start together: one prepares while the others wait for its copy, instead of all of them
+    preparing the same photo at once on the same cores."""
     if not task.source_path:
         return None
     image = engine.load_photo(files.read(task.source_path))
     key = f"{task.source_path}.prepared-{settings.ALBUMART_SEGMENTATION}-{PREPARED_STAMP}"
-    prepared = _load_prepared(key)
+    prepared = _load_prepared(key, image)
     if prepared is None:
-        prepared = engine.prepare_photo(image, segmentation=settings.ALBUMART_SEGMENTATION,
-                                        model_dir=settings.ALBUMART_MODEL_DIR)
-        _store_prepared(key, prepared)
+        with _one_at_a_time(key):
+            prepared = _load_prepared(key, image)  # another job prepared it while this one waited
+            if prepared is None:
+                prepared = engine.prepare_photo(image, segmentation=settings.ALBUMART_SEGMENTATION,
+                                                model_dir=settings.ALBUMART_MODEL_DIR)
+                _store_prepared(key, prepared)
     return TaskPhoto(image, prepared)
+
+
+PREPARE_WAIT_SECONDS = 60  # past this, a job prepares the photo itself rather than wait for a stuck one
+
+
+@contextmanager
+def _one_at_a_time(key: str):
+    """A PostgreSQL advisory lock named after `key`, held while the body runs; on another database, no lock.
+
+    The lock belongs to the database session, so a work horse that dies while holding it (SIGKILL, the OOM
+    killer) releases it with its connection. Waiting is bounded: after PREPARE_WAIT_SECONDS the body runs anyway.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    name = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+    deadline = time.monotonic() + PREPARE_WAIT_SECONDS
+    locked = False
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [name])
+            locked = cursor.fetchone()[0]
+            if locked or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [name])
 
 
 # Another shape of PreparedPhoto (a deploy changed it) is another file, never a wrong read of this one.
@@ -221,14 +265,16 @@ def _mac(data: bytes) -> bytes:
 
 
 def _store_prepared(key: str, prepared: engine.PreparedPhoto) -> None:
-    data = zlib.compress(pickle.dumps(prepared, protocol=5), 1)
+    """The prepared photo without its pixels: they are the source's own with the found lettering blurred, made
+    again on load in a few milliseconds, while compressing them took longer than everything else together."""
+    data = zlib.compress(pickle.dumps(replace(prepared, pixels=None), protocol=5), 1)
     try:
         files.save(key, _mac(data) + data)
     except Exception as exc:  # only a cache: the next job prepares the photo again
         log.warning("prepared photo not stored (%s: %s)", exc.__class__.__name__, exc)
 
 
-def _load_prepared(key: str) -> engine.PreparedPhoto | None:
+def _load_prepared(key: str, image) -> engine.PreparedPhoto | None:
     try:
         blob = files.read(key)
     except Exception:  # not there yet (the first job), or the store could not answer: prepare it
@@ -242,7 +288,10 @@ def _load_prepared(key: str) -> engine.PreparedPhoto | None:
     except Exception as exc:  # written by another version of the engine
         log.warning("prepared photo %s unreadable (%s); preparing it again", key, exc.__class__.__name__)
         return None
-    return prepared if isinstance(prepared, engine.PreparedPhoto) else None
+    if not isinstance(prepared, engine.PreparedPhoto):
+        return None
+    return replace(prepared, pixels=engine.scrubbed_pixels(image, prepared.text)) if prepared.pixels is None \
+        else prepared
 
 
 def _render_image(task_id: str, index: int) -> str:

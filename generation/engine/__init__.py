@@ -1,6 +1,6 @@
 """AlbumArt image engine: plain Python (no Django), a CoverSpec in, encoded bytes and measurements out."""
 
-from .art.prepare import PreparedPhoto, prepare_photo
+from .art.prepare import PreparedPhoto, prepare_photo, scrubbed_pixels
 from .palette import extract_palette
 from .photo import PhotoError, load_photo
 from .pipeline import render
@@ -18,6 +18,7 @@ __all__ = [
     "extract_palette",
     "load_photo",
     "prepare_photo",
+    "scrubbed_pixels",
     "render",
     "resolve_genre",
 ]

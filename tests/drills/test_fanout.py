@@ -170,6 +170,7 @@ def test_the_photo_is_prepared_once_and_a_tampered_copy_is_never_loaded(monkeypa
     assert jobs.render_image(task.id, 1) == "stored"
     assert len(prepared) == 1  # the second image job loaded the first one's preparation
     assert seen[1].faces == seen[0].faces and (seen[1].mask == seen[0].mask).all()
+    assert (seen[1].pixels == seen[0].pixels).all() and not seen[1].pixels.flags.writeable
     key = f"{task.source_path}.prepared-{settings.ALBUMART_SEGMENTATION}-{jobs.PREPARED_STAMP}"
     blob = bytearray(files.read(key))
     blob[-1] ^= 0xFF
@@ -178,6 +179,51 @@ def test_the_photo_is_prepared_once_and_a_tampered_copy_is_never_loaded(monkeypa
     assert len(prepared) == 2  # a copy that fails its signature is prepared again, not unpickled
     task.refresh_from_db()
     assert task.status == TaskStatus.SUCCESS and task.credits_charged == 3
+
+
+def test_image_jobs_that_start_together_prepare_the_photo_once(monkeypatch, astronaut_jpeg, tmp_path, settings):
+    """Three image jobs start at once on three workers: one prepares the photo, the other two wait for its copy
+    instead of preparing the same photo on the same cores."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the wait is a PostgreSQL advisory lock; other databases prepare in every job")
+    settings.MEDIA_ROOT = str(tmp_path)
+    org = make_org("Together Records", credits=10)
+    task = held_task(org, count=3, source_path=files.save(f"sources/{org.pk}/together", astronaut_jpeg))
+    real_prepare = jobs.engine.prepare_photo
+    prepared, inside = [], []
+
+    def slow_prepare(*args, **kwargs):
+        inside.append(1)
+        assert len(inside) == 1, "two jobs prepared the photo at the same time"
+        prepared.append(1)
+        try:
+            return real_prepare(*args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(jobs.engine, "prepare_photo", slow_prepare)
+    results, errors = [], []
+    start = threading.Barrier(3)
+
+    def job():
+        try:
+            start.wait()
+            results.append(jobs.prepare_task_photo(CoverTask.objects.get(pk=task.pk)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=job) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert len(prepared) == 1 and len(results) == 3
+    first = results[0].prepared
+    for other in results[1:]:
+        assert other.prepared.faces == first.faces and (other.prepared.pixels == first.pixels).all()
 
 
 def test_each_cover_appears_in_the_task_data_as_soon_as_it_passes(monkeypatch):

@@ -97,13 +97,26 @@ def _text(pixels: np.ndarray, faces: list, model_dir: str | None, backend: str, 
     return _optional(lambda: find_text(pixels, model_dir, faces, person), backend) or []
 
 
+def scrubbed_pixels(image, text) -> np.ndarray:
+    """The pixels every variant uses: the photo's, with the lettering `text` (PreparedPhoto.text) blurred out.
+    A stored preparation keeps only the boxes and makes its pixels again from the same photo with this."""
+    return _scrubbed(np.asarray(image.convert("RGB")), text)
+
+
+def _scrubbed(pixels: np.ndarray, text) -> np.ndarray:
+    from ..segmentation.text import scrub
+
+    pixels = scrub(pixels, list(text))
+    pixels.flags.writeable = False
+    return pixels
+
+
 def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None = None) -> PreparedPhoto:
     """Decode-side work for one photo (a PIL image from load_photo), done once per task.
 
     Third-party lettering (a banner, a sign, a scoreboard) is blurred out of the pixels every variant uses,
     before anything is cropped, so no cover carries someone else's words or brand."""
     from ..segmentation import get_segmenter
-    from ..segmentation.text import scrub
 
     t0 = time.perf_counter()
     pixels = np.asarray(image.convert("RGB"))
@@ -130,8 +143,7 @@ def prepare_photo(image, *, segmentation: str = "selfie", model_dir: str | None 
     if person is None and rough is not None:
         person = cv2.resize(((rough > 0.5) * 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
     text = _text(pixels, faces, model_dir, segmentation, person)
-    pixels = scrub(pixels, text)
-    pixels.flags.writeable = False
+    pixels = _scrubbed(pixels, text)
     subject = cutout.subject_from_mask(alpha, main, pixels) if alpha is not None else None
     if alpha is not None:
         alpha.flags.writeable = False
