@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
@@ -28,6 +29,13 @@ class Organization(models.Model):
     webhook_secret = models.CharField(max_length=80, default=new_webhook_secret)
     previous_webhook_secret = models.CharField(max_length=80, blank=True)
     previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # Requests per API key per RATE_LIMIT_WINDOW_SECONDS (albumart/ratelimit.py); empty: the settings' default.
+    rate_limit_generate = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Generate and variations requests per API key per window; empty: RATE_LIMIT_GENERATE.")
+    rate_limit_read = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Every other API request per API key per window; empty: RATE_LIMIT_READ.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

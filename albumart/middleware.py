@@ -41,14 +41,18 @@ class RequestIdMiddleware:
 
 
 class MaintenanceModeMiddleware:
-    """While MAINTENANCE_MODE is on, the API answers 455 so that clients back off and retry later."""
+    """While MAINTENANCE_MODE is on, the API answers 455 with Retry-After so that clients back off and retry later."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if settings.MAINTENANCE_MODE and is_api_path(request.path):
-            return json_envelope(455, "The service is in maintenance; retry in a few minutes.")
+            seconds = settings.MAINTENANCE_RETRY_AFTER_SECONDS
+            response = json_envelope(455, f"The service is in maintenance; retry in {seconds} s.",
+                                     {"retryAfter": seconds})
+            response["Retry-After"] = str(seconds)
+            return response
         return self.get_response(request)
 
 

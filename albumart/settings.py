@@ -31,8 +31,15 @@ CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL] if PUBLIC_BASE_URL.startswith("http") e
 
 # Local development only: lets callbacks and source-image URLs point at 127.0.0.1 and private networks.
 ALLOW_PRIVATE_CALLBACKS = envbool("ALLOW_PRIVATE_CALLBACKS", False)
-# Operator switch: the API answers 455 while it is on.
+# Operator switch: the API answers 455 while it is on, with Retry-After: MAINTENANCE_RETRY_AFTER_SECONDS.
 MAINTENANCE_MODE = envbool("MAINTENANCE_MODE", False)
+MAINTENANCE_RETRY_AFTER_SECONDS = envint("MAINTENANCE_RETRY_AFTER_SECONDS", 300, minimum=1)
+# Requests per API key per window (albumart/ratelimit.py, in Redis): generate-type POSTs (generate in every dialect,
+# variations) and every other API call count in separate buckets; an organisation's own limits (admin) override
+# these. Tests and benches (ALBUMART_TESTING) send bursts from one key, so their defaults are out of reach.
+RATE_LIMIT_WINDOW_SECONDS = envint("RATE_LIMIT_WINDOW_SECONDS", 10, minimum=1, maximum=3600)
+RATE_LIMIT_GENERATE = envint("RATE_LIMIT_GENERATE", 1_000_000 if TESTING else 20, minimum=1)
+RATE_LIMIT_READ = envint("RATE_LIMIT_READ", 1_000_000 if TESTING else 100, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +59,8 @@ INSTALLED_APPS = [
     "generation",
 ]
 
+# No CORS middleware, on purpose: API keys are server-to-server secrets and must never sit in a browser, so no other
+# origin is allowed to call the API (README.md, "CORS"; tests/test_api_names.py).
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "albumart.middleware.RequestIdMiddleware",
@@ -64,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "albumart.middleware.MaintenanceModeMiddleware",
+    "albumart.ratelimit.RateLimitMiddleware",
     "albumart.middleware.UploadLimitMiddleware",
     "albumart.inputguard.InputGuardMiddleware",
     "albumart.idempotency.IdempotencyMiddleware",
