@@ -2,6 +2,7 @@
 
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
+from django.utils import timezone
 
 from accounts.models import Organization
 from billing import lowbalance
@@ -45,10 +46,18 @@ def account(org: Organization) -> CreditAccount:
     return acct
 
 
+def _refuse_sandbox(task) -> None:
+    # A sandbox task (an aa_test_ key's) moves no credits, and generation.credits skips it: getting here would
+    # bill test data, so it is an error rather than a quiet no-op.
+    if task is not None and getattr(task, "sandbox", False):
+        raise ValueError(f"task {task.pk} is a sandbox task: it holds, spends and releases no credits")
+
+
 def _move(org: Organization, kind: str, amount: int, task, note: str, condition: Q, purchase=None,
           **changes) -> bool:
     if amount <= 0:
         raise ValueError(f"a {kind} moves a positive amount, not {amount}")
+    _refuse_sandbox(task)
     # No savepoint inside a caller's transaction (the submit's): the UPDATE and the INSERT commit or roll back
     # with it; on its own, this is one short transaction.
     with transaction.atomic(savepoint=False):
@@ -92,10 +101,26 @@ def hold(org: Organization, amount: int, task=None) -> None:
     """Reserve credits for a task; raises InsufficientCredits when the available balance is short and
     CreditsBlocked while the organisation owes credits.
 
-    On the submit path: one conditional `UPDATE ... RETURNING` (which also hands the low-balance check the new
-    amounts) and the ledger INSERT, in the caller's transaction."""
+    On the submit path, in the caller's transaction: a conditional `UPDATE ... RETURNING` and the ledger INSERT.
+    On PostgreSQL both are one statement, which also reads the organisation's low-balance threshold for the
+    check that follows, so a hold costs one round trip to the database instead of three."""
     if amount <= 0:
         raise ValueError(f"a hold moves a positive amount, not {amount}")
+    _refuse_sandbox(task)
+    if connection.vendor == "postgresql":
+        row = _hold_in_one_statement(org, amount, task)
+    else:
+        row = _hold(org, amount, task)
+    if row is None:  # raised outside the block: the caller's transaction stays usable
+        acct = account(org)
+        if acct.debt:
+            raise CreditsBlocked(acct.debt)
+        raise InsufficientCredits(amount, acct.available)
+    balance, held, *threshold = row
+    lowbalance.after_debit(org, available=balance - held, threshold=threshold[0] if threshold else lowbalance.UNKNOWN)
+
+
+def _hold(org: Organization, amount: int, task) -> tuple | None:
     table = CreditAccount._meta.db_table
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET held = held + %s WHERE organization_id = %s AND debt = 0 "  # noqa: S608
@@ -103,12 +128,27 @@ def hold(org: Organization, amount: int, task=None) -> None:
         row = cursor.fetchone()
         if row is not None:
             CreditEntry.objects.create(organization=org, kind=Kind.HOLD, amount=amount, task=task)
-    if row is None:  # raised outside the block: the caller's transaction stays usable
-        acct = account(org)
-        if acct.debt:
-            raise CreditsBlocked(acct.debt)
-        raise InsufficientCredits(amount, acct.available)
-    lowbalance.after_debit(org, available=row[0] - row[1])
+    return row
+
+
+def _hold_in_one_statement(org: Organization, amount: int, task) -> tuple | None:
+    """(balance, held, low-balance threshold or None) after the hold, or None when it could not be made. A
+    statement is atomic on its own: the entry exists exactly when the account moved."""
+    from billing.models import BillingProfile
+
+    sql = (
+        f"WITH moved AS (UPDATE {CreditAccount._meta.db_table} SET held = held + %(amount)s "  # noqa: S608
+        f"  WHERE organization_id = %(org)s AND debt = 0 AND balance >= held + %(amount)s RETURNING balance, held), "
+        f"entry AS (INSERT INTO {CreditEntry._meta.db_table} "
+        f"  (organization_id, kind, amount, task_id, purchase_id, note, created_at) "
+        f"  SELECT %(org)s, %(kind)s, %(amount)s, %(task)s, NULL, '', %(now)s FROM moved) "
+        f"SELECT balance, held, (SELECT low_balance_threshold FROM {BillingProfile._meta.db_table} "
+        f"  WHERE organization_id = %(org)s) FROM moved"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"amount": amount, "org": org.pk, "kind": Kind.HOLD, "now": timezone.now(),
+                             "task": task.pk if task is not None else None})
+        return cursor.fetchone()
 
 
 def charge(org: Organization, amount: int, task=None) -> None:

@@ -25,16 +25,20 @@ def profile(org: Organization) -> BillingProfile:
     return prof
 
 
-def after_debit(org: Organization, available: int | None = None) -> None:
-    """Called after credits left the available balance (`available` when the caller knows it): queue the email
-    and the top-up if it fell too low."""
+UNKNOWN = object()
+
+
+def after_debit(org: Organization, available: int | None = None, threshold=UNKNOWN) -> None:
+    """Called after credits left the available balance (`available`, and the organisation's own `threshold` or
+    None for the default, when the caller knows them): queue the email and the top-up if it fell too low."""
     if available is None:
         amounts = CreditAccount.objects.filter(organization=org).values_list("balance", "held").first()
         if amounts is None:
             return
         available = amounts[0] - amounts[1]
-    threshold = (BillingProfile.objects.filter(organization=org).values_list("low_balance_threshold", flat=True)
-                 .first())
+    if threshold is UNKNOWN:
+        threshold = (BillingProfile.objects.filter(organization=org)
+                     .values_list("low_balance_threshold", flat=True).first())
     threshold = DEFAULT_LOW_BALANCE_THRESHOLD if threshold is None else threshold
     if available >= threshold:
         return  # the common case costs one indexed read

@@ -38,6 +38,26 @@ def test_a_submit_with_an_idempotency_key_checks_the_key_once_and_stays_lean(cou
     assert len(holds) == 1 and "RETURNING" in holds[0]
     assert not [s for s in statements if "SAVEPOINT" in s and "billing" in s]
     assert len(statements) <= 14, "\n".join(statements)
+    if connection.vendor == "postgresql":
+        # One statement moves the account, writes the ledger entry and reads the low-balance threshold.
+        assert "INSERT INTO billing_creditentry" in holds[0] and "low_balance_threshold" in holds[0]
+        assert not [s for s in statements if "billing_creditentry" in s and s not in holds]
+        assert not [s for s in statements if "billing_billingprofile" in s and s not in holds]
+        assert len(statements) <= 10, "\n".join(statements)
+
+
+@pytest.mark.django_db
+def test_a_hold_in_one_statement_writes_exactly_one_entry_and_refuses_what_the_balance_cannot_cover():
+    from billing import ledger
+    from billing.models import CreditEntry
+
+    org = make_org("One Statement Records", credits=3)
+    ledger.hold(org, 2)
+    with pytest.raises(ledger.InsufficientCredits):
+        ledger.hold(org, 2)
+    assert list(CreditEntry.objects.filter(organization=org, kind="hold").values_list("amount", flat=True)) == [2]
+    acct = ledger.account(org)
+    assert (acct.balance, acct.held, acct.available) == (3, 2, 1)
 
 
 @pytest.mark.django_db
