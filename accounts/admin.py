@@ -12,8 +12,8 @@ class MembershipInline(admin.TabularInline):
 class ApiKeyInline(admin.TabularInline):
     model = ApiKey
     extra = 0
-    fields = ["name", "key_id", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["key_id", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "key_id", "sandbox", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["key_id", "sandbox", "created_at", "last_used_at", "revoked_at"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -30,10 +30,10 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "organization", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at"]
+    list_display = ["__str__", "organization", "sandbox", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["sandbox", "revoked_at"]
     search_fields = ["key_id", "organization__name"]
-    readonly_fields = ["organization", "key_id", "pepper_id", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["organization", "key_id", "sandbox", "pepper_id", "created_at", "last_used_at", "revoked_at"]
     exclude = ["digest"]
     actions = ["revoke"]
 

@@ -19,7 +19,8 @@ def bearer_key(http_request) -> "ApiKey | None":
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer aa_<id>.<secret>`; sets request.org. Every failure is the same 401."""
+    """`Authorization: Bearer aa_<id>.<secret>` (or a sandbox key, `aa_test_<id>.<secret>`); sets request.org.
+    Every failure is the same 401."""
 
     def authenticate(self, request):
         if not authentication.get_authorization_header(request):
@@ -33,6 +34,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+def is_sandbox(request) -> bool:
+    """Whether the request came with a sandbox key (`aa_test_...`): its tasks are test data and cost no credits."""
+    return isinstance(request.auth, ApiKey) and request.auth.sandbox
 
 
 class HasApiKey(permissions.BasePermission):

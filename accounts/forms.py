@@ -54,8 +54,15 @@ class InviteForm(forms.Form):
 
 
 class KeyForm(forms.Form):
+    LIVE, SANDBOX = "live", "sandbox"
+
     name = forms.CharField(label="Key name", max_length=100, initial="",
                            widget=forms.TextInput(attrs={"placeholder": "e.g. production backend"}))
+    # Not required: a form without the field (an older page, a script) creates a live key, as it always did.
+    kind = forms.ChoiceField(label="Kind", initial=LIVE, required=False, widget=forms.RadioSelect, choices=[
+        (LIVE, "Live (aa_…): tasks hold and spend credits"),
+        (SANDBOX, "Sandbox (aa_test_…): free test tasks, covers watermarked SAMPLE"),
+    ])
 
 
 class OrganizationForm(forms.Form):

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 KEY_PREFIX = "aa_"
+# Sandbox keys: their tasks cost no credits and their covers are watermarked SAMPLE (generation/credits.py).
+SANDBOX_KEY_PREFIX = "aa_test_"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 # After a rotation the old webhook secret still signs callbacks this long, so receivers can switch without a gap.
 WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
@@ -162,13 +164,16 @@ class ApiKeyQuerySet(models.QuerySet):
 
 
 class ApiKey(models.Model):
-    """A bearer key `aa_<key_id>.<secret>`: the id is public, only a peppered HMAC of the secret is stored."""
+    """A bearer key `aa_<key_id>.<secret>` (a sandbox key: `aa_test_<key_id>.<secret>`): the id is public, only a
+    peppered HMAC of the secret is stored."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, default="default")
     key_id = models.CharField(max_length=16, unique=True, editable=False)
     digest = models.CharField(max_length=64, editable=False)
     pepper_id = models.PositiveSmallIntegerField(editable=False)
+    # A sandbox key's tasks are test data: no credits held or charged, covers watermarked SAMPLE.
+    sandbox = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -176,26 +181,39 @@ class ApiKey(models.Model):
     objects = ApiKeyQuerySet.as_manager()
 
     def __str__(self) -> str:
-        return f"{KEY_PREFIX}{self.key_id}… ({self.name})"
+        return f"{self.shown_id}… ({self.name})"
+
+    @property
+    def prefix(self) -> str:
+        return SANDBOX_KEY_PREFIX if self.sandbox else KEY_PREFIX
+
+    @property
+    def shown_id(self) -> str:
+        """The public start of the key, as lists show it: `aa_<key_id>` or `aa_test_<key_id>`."""
+        return f"{self.prefix}{self.key_id}"
 
     @classmethod
-    def create(cls, organization: Organization, name: str = "default") -> tuple["ApiKey", str]:
-        """Create a key; returns it with the full plaintext, which is never stored and shown only now."""
+    def create(cls, organization: Organization, name: str = "default",
+               sandbox: bool = False) -> tuple["ApiKey", str]:
+        """Create a key (a sandbox key: `aa_test_...`); returns it with the full plaintext, which is never stored and
+        shown only now."""
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(30)
         pepper_id = max(settings.API_KEY_PEPPERS)
-        key = cls.objects.create(
-            organization=organization, name=name, key_id=key_id, pepper_id=pepper_id, digest=_digest(secret, pepper_id)
-        )
-        return key, f"{KEY_PREFIX}{key_id}.{secret}"
+        key = cls.objects.create(organization=organization, name=name, key_id=key_id, pepper_id=pepper_id,
+                                 digest=_digest(secret, pepper_id), sandbox=sandbox)
+        return key, f"{key.prefix}{key_id}.{secret}"
 
     @classmethod
     def authenticate(cls, plaintext: str) -> "ApiKey | None":
         """The active key matching `plaintext`, or None; one answer for malformed, unknown, revoked and wrong."""
-        key_id, sep, secret = plaintext.removeprefix(KEY_PREFIX).partition(".")
-        if not plaintext.startswith(KEY_PREFIX) or not sep or not key_id or not secret:
+        # A key id is hex, so "test_..." after "aa_" is never a live key's id: the prefix says which kind is meant.
+        sandbox = plaintext.startswith(SANDBOX_KEY_PREFIX)
+        prefix = SANDBOX_KEY_PREFIX if sandbox else KEY_PREFIX
+        key_id, sep, secret = plaintext.removeprefix(prefix).partition(".")
+        if not plaintext.startswith(prefix) or not sep or not key_id or not secret:
             return None
-        key = cls.objects.active().select_related("organization").filter(key_id=key_id).first()
+        key = cls.objects.active().select_related("organization").filter(key_id=key_id, sandbox=sandbox).first()
         if key is None or key.pepper_id not in settings.API_KEY_PEPPERS:
             return None
         if not hmac.compare_digest(key.digest, _digest(secret, key.pepper_id)):

@@ -230,8 +230,10 @@ def key_create(request):
     form = KeyForm(request.POST)
     if not form.is_valid():
         return keys(request, form=form)
-    key, plaintext = ApiKey.create(request.org, form.cleaned_data["name"])
-    request.session[NEW_KEY_SESSION] = {"org": request.org.pk, "name": key.name, "plaintext": plaintext}
+    key, plaintext = ApiKey.create(request.org, form.cleaned_data["name"],
+                                   sandbox=form.cleaned_data["kind"] == KeyForm.SANDBOX)
+    request.session[NEW_KEY_SESSION] = {"org": request.org.pk, "name": key.name, "plaintext": plaintext,
+                                        "sandbox": key.sandbox}
     return redirect("keys")
 
 
@@ -240,7 +242,7 @@ def key_create(request):
 def key_revoke(request, pk: int):
     key = get_object_or_404(request.org.api_keys, pk=pk)
     key.revoke()
-    messages.success(request, f"Revoked key “{key.name}” ({key.key_id}). The API refuses it from now on.")
+    messages.success(request, f"Revoked key “{key.name}” ({key.shown_id}). The API refuses it from now on.")
     return redirect("keys")
 
 

@@ -109,6 +109,11 @@ def _fingerprint(request) -> str:
     else:
         parts = body.hex()
     raw = "\n".join([request.method, request.path, request.META.get("QUERY_STRING", ""), content_type, parts])
+    key = bearer_key(request)
+    if key is not None and key.sandbox:
+        # A sandbox key's answer (a free test task) must never be replayed to a live key reusing the same
+        # Idempotency-Key and body, nor the other way round: the two kinds are different requests (409).
+        raw += "\nsandbox"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

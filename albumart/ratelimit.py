@@ -1,6 +1,7 @@
 """Per API key request limits in Redis: a fixed window per key and scope, opened by the key's first request and
 lasting RATE_LIMIT_WINDOW_SECONDS. Generate-type POSTs (generate in every dialect, variations) and all other calls
-count in separate buckets; an organisation's own limits (admin) override the settings' defaults.
+count in separate buckets; an organisation's own limits (admin) override the settings' defaults. Sandbox keys
+(`aa_test_`) have their own generate limit, RATE_LIMIT_SANDBOX_GENERATE.
 
 Every answer to an authenticated key carries the fields of draft-ietf-httpapi-ratelimit-headers-06:
 RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset (seconds until the window resets) and RateLimit-Policy
@@ -53,6 +54,7 @@ class Policy:
     scope: str
     limit: int
     window: int  # seconds
+    sandbox: bool = False  # a sandbox key's generate limit (RATE_LIMIT_SANDBOX_GENERATE)
 
 
 def scope_of(request) -> str:
@@ -62,8 +64,11 @@ def scope_of(request) -> str:
 
 
 def policy_for(key: ApiKey, scope: str) -> Policy:
-    """The limit of `key` for `scope`: its organisation's own, else the default. Limits by kind of key (sandbox
-    keys) belong here; their counts are apart already, since every bucket is per key."""
+    """The limit of `key` for `scope`: its organisation's own, else the default; a sandbox key's generate-type
+    requests have RATE_LIMIT_SANDBOX_GENERATE, whatever the organisation's own live limit. The counts of sandbox
+    and live keys are apart already, since every bucket is per key."""
+    if key.sandbox and scope == GENERATE:
+        return Policy(scope, settings.RATE_LIMIT_SANDBOX_GENERATE, settings.RATE_LIMIT_WINDOW_SECONDS, sandbox=True)
     org = key.organization
     own, default = ((org.rate_limit_generate, settings.RATE_LIMIT_GENERATE) if scope == GENERATE
                     else (org.rate_limit_read, settings.RATE_LIMIT_READ))
@@ -95,7 +100,8 @@ def hit(key: ApiKey, policy: Policy) -> tuple[int, float] | None:
 
 def too_many(policy: Policy, wait: int):
     what = "generate and variations requests" if policy.scope == GENERATE else "requests (other than generate)"
-    return json_envelope(429, f"Rate limit reached: {policy.limit} {what} per {policy.window} s for this API key; "
+    key = "sandbox API key" if policy.sandbox else "API key"
+    return json_envelope(429, f"Rate limit reached: {policy.limit} {what} per {policy.window} s for this {key}; "
                               f"retry in {wait} s.",
                          {"scope": policy.scope, "limit": policy.limit, "windowSeconds": policy.window,
                           "retryAfter": wait})

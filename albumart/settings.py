@@ -40,6 +40,8 @@ MAINTENANCE_RETRY_AFTER_SECONDS = envint("MAINTENANCE_RETRY_AFTER_SECONDS", 300,
 RATE_LIMIT_WINDOW_SECONDS = envint("RATE_LIMIT_WINDOW_SECONDS", 10, minimum=1, maximum=3600)
 RATE_LIMIT_GENERATE = envint("RATE_LIMIT_GENERATE", 1_000_000 if TESTING else 20, minimum=1)
 RATE_LIMIT_READ = envint("RATE_LIMIT_READ", 1_000_000 if TESTING else 100, minimum=1)
+# Generate-type requests per sandbox key (aa_test_) per window, instead of the two above: free test traffic.
+RATE_LIMIT_SANDBOX_GENERATE = envint("RATE_LIMIT_SANDBOX_GENERATE", 1_000_000 if TESTING else 5, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

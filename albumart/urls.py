@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from accounts.api import WebhookSecretView
 from albumart import health, metrics
 from billing.api import CreditsView
-from generation import files
+from generation import files, webhooks
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("api/v1/credits", CreditsView.as_view(), name="credits"),
     path("api/v1/webhooks/secret", WebhookSecretView.as_view(), name="webhook-secret"),
+    path("api/v1/webhooks/disabled", webhooks.DisabledWebhooksView.as_view(), name="webhooks-disabled"),
+    path("api/v1/webhooks/enable", webhooks.EnableWebhookView.as_view(), name="webhooks-enable"),
     path("files/<str:token>", files.serve, name="file"),
     path("billing/", include("billing.urls")),
     path("", include("generation.urls")),

@@ -32,14 +32,14 @@ class CallbackDeliveryInline(admin.TabularInline):
     model = CallbackDelivery
     extra = 0
     can_delete = False
-    fields = ["attempt", "created_at", "status_code", "error", "duration_ms", "next_attempt_at"]
+    fields = ["event", "image_index", "attempt", "created_at", "status_code", "error", "duration_ms", "next_attempt_at"]
     readonly_fields = fields
 
 
 @admin.register(CoverTask)
 class CoverTaskAdmin(admin.ModelAdmin):
-    list_display = ["id", "organization", "genre", "status", "count", "credits_charged", "created_at"]
-    list_filter = ["status", "genre"]
+    list_display = ["id", "organization", "genre", "status", "sandbox", "count", "credits_charged", "created_at"]
+    list_filter = ["status", "sandbox", "genre"]
     search_fields = ["id", "client_task_id", "organization__name"]
     readonly_fields = [f.name for f in CoverTask._meta.fields]
     inlines = [CoverImageInline, CallbackDeliveryInline]
@@ -50,8 +50,8 @@ class CoverTaskAdmin(admin.ModelAdmin):
 
 @admin.register(CallbackDelivery)
 class CallbackDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["task", "attempt", "status_code", "error", "created_at"]
-    list_filter = ["status_code"]
+    list_display = ["task", "event", "attempt", "status_code", "error", "created_at"]
+    list_filter = ["event", "status_code"]
     readonly_fields = [f.name for f in CallbackDelivery._meta.fields]
 
 
@@ -130,7 +130,7 @@ def _values_table(image) -> str:
 @admin.register(ReviewImage)
 class ReviewImageAdmin(admin.ModelAdmin):
     list_display = ["previews", "metadata", "values", "verdict_info", "decide"]
-    list_filter = [DecisionFilter, "task__genre", CheckFilter, "task__organization", AgeFilter]
+    list_filter = [DecisionFilter, "task__genre", CheckFilter, "task__organization", "task__sandbox", AgeFilter]
     actions = ["approve_selected", "reject_selected"]
     list_per_page = 20
     readonly_fields = [f.name for f in CoverImage._meta.fields]

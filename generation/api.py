@@ -10,13 +10,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import is_sandbox
 from albumart.api import ApiError, envelope, validation_error
 from billing import ledger
-from generation import engine, files
+from generation import credits, engine, files, renditions
 from generation.callbacks import enqueue_delivery
 from generation.catalogue import catalogue
 from generation.jobs import enqueue_render
-from generation.models import RETIRED, CoverTask, Decision, TaskStatus, Verdict, new_task_id
+from generation.models import RETIRED, CoverTask, Decision, Dialect, TaskStatus, Verdict, new_task_id
 from generation.serializers import FeedbackSerializer, GenerateSerializer, VariationSerializer
 from generation.sources import SourceError, check_photo, read_source, reference_palette
 from generation.taskdata import task_data
@@ -24,8 +25,9 @@ from generation.taskdata import task_data
 log = logging.getLogger(__name__)
 
 
-def _existing_task_conflict(org, client_task_id: str):
-    existing = org.tasks.filter(client_task_id=client_task_id).exclude(status__in=RETIRED).first()
+def _existing_task_conflict(org, client_task_id: str, sandbox: bool = False):
+    # Sandbox and live tasks keep their client taskIds apart (the unique constraint's `sandbox`).
+    existing = org.tasks.filter(client_task_id=client_task_id, sandbox=sandbox).exclude(status__in=RETIRED).first()
     if existing is None:
         return None
     if existing.is_terminal:
@@ -38,21 +40,25 @@ class GenerateView(APIView):
 
     @extend_schema(request=GenerateSerializer, responses={200: dict}, operation_id="cover_generate")
     def post(self, request):
-        return submit(request.org, request.data)
+        return submit(request.org, request.data, sandbox=is_sandbox(request))
 
 
-def submit(org, data) -> Response:
+def submit(org, data, *, sandbox: bool, serializer_class=GenerateSerializer,
+           dialect: str = Dialect.NATIVE) -> Response:
     """The whole generate request: validate, read the photo and reference, then create the task.
 
-    The API and the dashboard's playground both come through here; the answer is the API's envelope.
+    The API, its peer dialects (generation/dialects.py: their own serializer, the task's callback in their format)
+    and the dashboard's playground all come through here; the answer is the API's envelope. `sandbox`: the request
+    came with a sandbox key (accounts.authentication.is_sandbox), so the task is test data and costs nothing; it
+    has no default, so that a new caller cannot charge a sandbox key's request by leaving it out.
     """
-    serializer = GenerateSerializer(data=data)
+    serializer = serializer_class(data=data)
     if not serializer.is_valid():
         return validation_error(serializer.errors)
     params = dict(serializer.validated_data)
     client_task_id = params.pop("taskId", None) or None
     callback_url = params.pop("callBackUrl", "") or ""
-    if client_task_id and (conflict := _existing_task_conflict(org, client_task_id)):
+    if client_task_id and (conflict := _existing_task_conflict(org, client_task_id, sandbox)):
         return conflict
     try:
         photo_bytes = read_source(data.get("source_image"))
@@ -72,24 +78,24 @@ def submit(org, data) -> Response:
 
     source_path = files.save(f"sources/{org.pk}/{new_task_id()}", photo_bytes) if photo_bytes else ""
     response = create_task(org, params, client_task_id=client_task_id, callback_url=callback_url,
-                           source_path=source_path, warnings=warnings)
+                           source_path=source_path, warnings=warnings, dialect=dialect, sandbox=sandbox)
     if response.status_code != 200 and source_path:
         files.delete(source_path)  # no task refers to it
     return response
 
 
 def create_task(org, params: dict, *, client_task_id=None, callback_url="", source_path="", warnings=(),
-                parent=None):
-    """Save the task, hold its credits and queue the render, all or nothing."""
+                parent=None, dialect: str = Dialect.NATIVE, sandbox: bool = False):
+    """Save the task, hold its credits (none for a sandbox task) and queue the render, all or nothing."""
     count = params["count"]
     try:
         with transaction.atomic():
             task = CoverTask.objects.create(
                 organization=org, client_task_id=client_task_id, genre=params["genre"], params=params,
-                count=count, callback_url=callback_url, warnings=list(warnings), credits_held=count,
-                source_path=source_path, parent=parent,
+                count=count, callback_url=callback_url, warnings=list(warnings), credits_held=0 if sandbox else count,
+                source_path=source_path, parent=parent, dialect=dialect, sandbox=sandbox,
             )
-            ledger.hold(org, count, task)
+            credits.hold(task)
             enqueue_render(task)
     except ledger.CreditsBlocked as exc:
         return envelope(402, str(exc), {"needed": count, "debt": exc.debt})
@@ -98,14 +104,21 @@ def create_task(org, params: dict, *, client_task_id=None, callback_url="", sour
                         {"needed": exc.needed, "available": exc.available})
     except IntegrityError:
         # Two submits with the same taskId raced; the other one won.
-        return _existing_task_conflict(org, client_task_id) or envelope(409, "taskId is already in use.")
-    log.info("task accepted: %s covers of %s, %s credits held", count, task.genre, count,
-             extra={"task_id": task.id})
+        return _existing_task_conflict(org, client_task_id, sandbox) or envelope(409, "taskId is already in use.")
+    log.info("task accepted: %s covers of %s, %s credits held%s", count, task.genre, task.credits_held,
+             " (sandbox)" if sandbox else "", extra={"task_id": task.id})
     return envelope(200, "success", {"taskId": task.id, "genre": task.genre, "warnings": list(warnings)})
 
 
 CLIENT_TASK_ID = OpenApiParameter("clientTaskId", str, description="your own task id (sent as taskId to generate); "
                                    "the live task with it, else the newest")
+TASK_ID_PARAMS = ("taskId", "task_id")  # both poll paths accept either name
+
+
+def _task_id_params(first: str) -> list[OpenApiParameter]:
+    other = next(name for name in TASK_ID_PARAMS if name != first)
+    return [OpenApiParameter(first, str, description="the taskId returned by generate"),
+            OpenApiParameter(other, str, description=f"the same as {first}, by its other name")]
 
 
 class RecordInfoView(APIView):
@@ -113,10 +126,15 @@ class RecordInfoView(APIView):
 
     param = "taskId"
 
-    @extend_schema(parameters=[OpenApiParameter("taskId", str, description="the taskId returned by generate"),
-                               CLIENT_TASK_ID], responses={200: dict}, operation_id="cover_record_info")
+    @extend_schema(parameters=[*_task_id_params("taskId"), CLIENT_TASK_ID], responses={200: dict},
+                   operation_id="cover_record_info")
     def get(self, request):
-        task_id = request.query_params.get(self.param) or request.query_params.get("taskId")
+        # Both poll paths take the id as taskId (Suno-style) or task_id (apiin-style), whichever the client sends.
+        given = {request.query_params.get(name) for name in TASK_ID_PARAMS} - {None, ""}
+        if len(given) > 1:
+            return validation_error({name: ["taskId and task_id name two different tasks; send one of them"]
+                                     for name in TASK_ID_PARAMS})
+        task_id = given.pop() if given else None
         client_task_id = request.query_params.get("clientTaskId")
         if not task_id and not client_task_id:
             return validation_error({
@@ -124,8 +142,8 @@ class RecordInfoView(APIView):
                 "clientTaskId": [f"is required (or {self.param}): your own task id, sent as taskId to generate"],
             })
         tasks = request.org.tasks.prefetch_related("images")
-        if client_task_id:
-            tasks = tasks.filter(client_task_id=client_task_id)
+        if client_task_id:  # the calling key's kind of task: sandbox and live taskIds are apart
+            tasks = tasks.filter(client_task_id=client_task_id, sandbox=is_sandbox(request))
         if task_id:
             task = tasks.filter(pk=task_id).first()
         else:
@@ -140,8 +158,8 @@ class RecordInfoView(APIView):
 class StatusView(RecordInfoView):
     param = "task_id"
 
-    @extend_schema(parameters=[OpenApiParameter("task_id", str, description="the taskId returned by generate"),
-                               CLIENT_TASK_ID], responses={200: dict}, operation_id="cover_status")
+    @extend_schema(parameters=[*_task_id_params("task_id"), CLIENT_TASK_ID], responses={200: dict},
+                   operation_id="cover_status")
     def get(self, request):
         return super().get(request)
 
@@ -185,8 +203,14 @@ class VariationsView(APIView):
                 return validation_error({"image": [f"task {parent.id} has no delivered image {index}"]})
             # Same variant, seeds next to the chosen one: a family of close alternatives.
             params.update(seed=image.seed + 1, variant_lock=image.variant)
-        return create_task(request.org, params, callback_url=parent.callback_url, source_path=parent.source_path,
-                           warnings=parent.warnings, parent=parent)
+        # Its own callBackUrl (and events) if the request gives them, else the parent's.
+        callback_url = serializer.validated_data.get("callBackUrl") or parent.callback_url
+        if "webhook_events_filter" in serializer.validated_data:
+            params["webhook_events_filter"] = serializer.validated_data["webhook_events_filter"]
+        # The calling key decides what the variation costs: a sandbox key's is free and watermarked.
+        return create_task(request.org, params, callback_url=callback_url, source_path=parent.source_path,
+                           warnings=parent.warnings, parent=parent, dialect=parent.dialect,
+                           sandbox=is_sandbox(request))
 
 
 class FeedbackView(APIView):
@@ -319,17 +343,19 @@ def cancel_task(org, task_id: str) -> CoverTask:
         if task.is_terminal:
             raise ApiError(409, f"Task {task.id} is already {task.status}; only a waiting task can be cancelled.",
                            {"taskId": task.id, "status": task.status})
-        delivered = task.images.filter(passed=True).count() if task.status == TaskStatus.GENERATING else 0
-        released = task.credits_held - delivered
-        if delivered:
-            ledger.charge(org, delivered, task)
-        if released:
-            ledger.release(org, released, task)
+        if task.sandbox:  # test data: nothing was held, so nothing is charged or released
+            delivered = released = 0
+            message = "Cancelled by the client (a sandbox task: no credits were held)."
+        else:
+            delivered = task.images.filter(passed=True).count() if task.status == TaskStatus.GENERATING else 0
+            released = task.credits_held - delivered
+            message = f"Cancelled by the client; {released} held credit(s) released." + (
+                f" {delivered} cover(s) delivered before the cancel are charged." if delivered else "")
+        credits.settle(task, charge=delivered, release=released)
         # Out of the staff review queue: their credits are released, as a reject's would be.
         task.images.filter(verdict=Verdict.REVIEW, decision=Decision.PENDING).update(
             decision=Decision.REJECTED, reviewed_at=timezone.now(), review_note="task cancelled by the client")
-        task.cancel(delivered, f"Cancelled by the client; {released} held credit(s) released."
-                    + (f" {delivered} cover(s) delivered before the cancel are charged." if delivered else ""))
+        task.cancel(delivered, message)
         enqueue_delivery(task)
     log.info("task cancelled: %s credits released, %s charged", released, delivered, extra={"task_id": task.id})
     return task
@@ -345,12 +371,13 @@ class CancelView(APIView):
 
 
 def _cover_paths(task: CoverTask) -> list[str]:
-    """Every stored file of the task's covers: the covers and the dashboard's thumbnails made from them."""
+    """Every stored file of the task's covers: the covers, the dashboard's thumbnails made from them and their
+    platform presets (CoverImage.renditions lists their paths)."""
     from generation.dashboard import IMAGE_SIZES  # (the dashboard imports this module)
 
     paths = []
-    for path in task.images.values_list("storage_path", flat=True):
-        paths += [path, *(f"thumbs/{px}/{path}.jpg" for px in IMAGE_SIZES.values())]
+    for path, made in task.images.values_list("storage_path", "renditions"):
+        paths += [path, *(f"thumbs/{px}/{path}.jpg" for px in IMAGE_SIZES.values()), *renditions.stored_paths(made)]
     return [p for p in paths if p]
 
 

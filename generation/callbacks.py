@@ -5,6 +5,12 @@ transaction that ended the task, or with the failed attempt before it), due at `
 only how a row gets its turn: a job that Redis lost (down at commit, flushed, restarted with retries scheduled)
 leaves its row due, and `reconcile` (generation/reconcile.py) hands it to the queue again. A job claims its row
 (`started_at`) before posting, so a row is attempted once however many jobs carry it.
+
+Events (`webhook_events_filter`): the final callback (`completed`) is always written and retried on the schedule.
+A task that asked for them also gets progress callbacks, `started` and one `image` per stored cover, each its own
+row and webhook-id, attempted once with a short deadline (as Replicate: no retries for intermediate states) and
+dropped when the task's final callback has already gone out. So a progress event never follows the final one, holds
+it up by a few seconds at most, and only by answering 410 (which disables the URL for every event) keeps it away.
 """
 
 import base64
@@ -18,14 +24,14 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from albumart import queues
 from albumart.logs import for_task
 from generation import netguard
-from generation.models import CallbackDelivery, CoverTask, DisabledEndpoint
-from generation.taskdata import callback_envelope
+from generation.models import CallbackDelivery, CoverTask, DisabledEndpoint, WebhookEvent
+from generation.taskdata import callback_envelope, progress_envelope
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +60,37 @@ def delivery_job_id(delivery_id: int) -> str:
 
 
 def enqueue_delivery(task: CoverTask, *, replay: bool = False) -> CallbackDelivery | None:
-    """Write the task's next attempt, due now, and hand it to the queue once this transaction commits. Called in
-    the transaction that ends the task (or by a replay): the row commits with it, whatever Redis does."""
+    """Write the task's next attempt of its final callback, due now, and hand it to the queue once this transaction
+    commits. Called in the transaction that ends the task (or by a replay): the row commits with it, whatever Redis
+    does."""
     if not task.callback_url:
         return None
-    last = task.deliveries.aggregate(n=Max("attempt"))["n"] or 0
+    last = task.deliveries.filter(event=WebhookEvent.COMPLETED).aggregate(n=Max("attempt"))["n"] or 0
     if last and not replay:
         return None  # the task's callback is already in the outbox (a settle that ran twice)
     row = CallbackDelivery.objects.create(task=task, webhook_id=f"msg_{task.id}", attempt=last + 1,
                                           url=task.callback_url, next_attempt_at=timezone.now())
     transaction.on_commit(partial(hand_to_queue, row.pk))
+    return row
+
+
+def wanted_events(task: CoverTask) -> set[str]:
+    """The progress events the task's request asked for (its `webhook_events_filter`); `completed` goes regardless."""
+    return set(task.params.get("webhook_events_filter") or ()) - {WebhookEvent.COMPLETED}
+
+
+def enqueue_progress(task: CoverTask, event: str, image_index: int | None = None) -> CallbackDelivery | None:
+    """Write a progress callback (`started`, or `image` with the cover's index) if the task asked for it, in the
+    caller's transaction (the one that started the task or stored the cover), and queue it once that commits."""
+    if not task.callback_url or event not in wanted_events(task):
+        return None
+    webhook_id = f"msg_{task.id}_{event}" + ("" if image_index is None else f"_{image_index}")
+    row, created = CallbackDelivery.objects.get_or_create(
+        task=task, webhook_id=webhook_id, attempt=1,
+        defaults={"event": event, "image_index": image_index, "url": task.callback_url,
+                  "next_attempt_at": timezone.now()})
+    if created:
+        transaction.on_commit(partial(hand_to_queue, row.pk))
     return row
 
 
@@ -124,44 +151,91 @@ def deliver_callback(delivery_id: int, attempt: int | None = None) -> None:
         _attempt(row)
 
 
+GONE = "410 Gone: endpoint disabled, no more retries"
+SKIPPED_GONE = "skipped: the endpoint answered 410 Gone earlier and is disabled"
+SUPERSEDED = "skipped: the task's completed callback went out first (a progress event never follows it)"
+# A progress event's own deadline: a slow receiver holds the callbacks worker (and the final callback queued behind
+# it) for a few seconds at most, not the final callback's full timeout.
+PROGRESS_TIMEOUT_SECONDS = 5
+
+
+def callback_body(row: CallbackDelivery) -> dict:
+    """The JSON an attempt posts: the final callback in the task's dialect, or a progress event (native format)."""
+    if row.event == WebhookEvent.COMPLETED:
+        return callback_envelope(row.task)
+    return progress_envelope(row.task, row.event, row.image_index)
+
+
 def _attempt(row: CallbackDelivery) -> None:
     task = row.task
     if DisabledEndpoint.objects.filter(organization=task.organization, url=row.url).exists():
-        settle_attempt(row, None, "skipped: the endpoint answered 410 Gone earlier and is disabled", 0, retry=False)
+        settle_attempt(row, None, SKIPPED_GONE, 0, retry=False)
         return
-    body = json.dumps(callback_envelope(task), separators=(",", ":")).encode()
+    progress = row.event != WebhookEvent.COMPLETED
+    if progress and task.deliveries.filter(event=WebhookEvent.COMPLETED, started_at__isnull=False).exists():
+        settle_attempt(row, None, SUPERSEDED, 0, retry=False)
+        return
+    body = json.dumps(callback_body(row), separators=(",", ":")).encode()
     headers = signed_headers(task.organization.webhook_keys, row.webhook_id, body)
+    timeout = settings.CALLBACK_TIMEOUT_SECONDS
     started = time.monotonic()
-    status, error = _post(row.url, headers, body, settings.CALLBACK_TIMEOUT_SECONDS)
+    status, error = _post(row.url, headers, body, min(timeout, PROGRESS_TIMEOUT_SECONDS) if progress else timeout)
     settle_attempt(row, status, error, int((time.monotonic() - started) * 1000))
 
 
 def settle_attempt(row: CallbackDelivery, status: int | None, error: str, duration_ms: int, *,
                    retry: bool = True) -> None:
-    """Record an attempt's answer; a failure with retries left writes the next attempt (due after the schedule's
-    delay) in the same transaction, then queues it."""
+    """Record an attempt's answer; a failure of the final callback with retries left writes the next attempt (due
+    after the schedule's delay) in the same transaction, then queues it. A progress event is never retried."""
     schedule = settings.CALLBACK_RETRY_SCHEDULE
     row.status_code, row.error, row.duration_ms, row.finished_at = status, error[:500], duration_ms, timezone.now()
+    retry = retry and row.event == WebhookEvent.COMPLETED
     following = None
     with transaction.atomic():
-        if status == 410:
+        if status == 410:  # whatever the event: the receiver says the URL is gone
             DisabledEndpoint.objects.get_or_create(organization=row.task.organization, url=row.url)
-            row.error = "410 Gone: endpoint disabled, no more retries"
+            row.error, row.next_attempt_at = GONE, None
         elif retry and not row.ok and row.attempt <= len(schedule):
             delay = timedelta(seconds=schedule[row.attempt - 1])
             row.next_attempt_at = timezone.now() + delay
             following, _ = CallbackDelivery.objects.get_or_create(
-                task=row.task, attempt=row.attempt + 1,
-                defaults={"webhook_id": row.webhook_id, "url": row.url, "next_attempt_at": row.next_attempt_at})
+                task=row.task, webhook_id=row.webhook_id, attempt=row.attempt + 1,
+                defaults={"url": row.url, "next_attempt_at": row.next_attempt_at})
         else:
             row.next_attempt_at = None
             if retry and not row.ok:  # the schedule is spent: said on the row, for the dashboard and support
                 what = row.error or f"HTTP {status}"
                 row.error = f"{what}; given up after {row.attempt} attempts (replay it from the dashboard)"[:500]
+            elif not row.ok and row.event != WebhookEvent.COMPLETED and not row.error.startswith("skipped"):
+                row.error = f"{row.error or f'HTTP {status}'}; a progress event is not retried"[:500]
         row.save(update_fields=["status_code", "error", "duration_ms", "finished_at", "next_attempt_at"])
         if following is not None:
             transaction.on_commit(partial(hand_to_queue, following.pk, delay))
-    if row.next_attempt_at is None and not row.ok:
-        log.warning("callback given up: attempt %s -> %s %s", row.attempt, status, row.error)
+    if row.next_attempt_at is None and not row.ok and row.event == WebhookEvent.COMPLETED:
+        log.warning("callback given up: %s attempt %s -> %s %s", row.event, row.attempt, status, row.error)
     else:
-        log.info("callback attempt %s -> %s %s", row.attempt, status, error)
+        log.info("callback attempt: %s attempt %s -> %s %s", row.event, row.attempt, status, error)
+
+
+def given_up_because_gone(org, url: str):
+    """The final callbacks to `url` that a 410 ended: per task of the organisation, its last attempt was the 410
+    itself or was skipped while the URL was disabled (a later attempt, such as a replay, means it is not given up)."""
+    later = CallbackDelivery.objects.filter(task=OuterRef("task"), event=WebhookEvent.COMPLETED,
+                                            attempt__gt=OuterRef("attempt"))
+    return (CallbackDelivery.objects.filter(task__organization=org, url=url, event=WebhookEvent.COMPLETED,
+                                            finished_at__isnull=False)
+            .filter(Q(status_code=410) | Q(error=SKIPPED_GONE)).exclude(Exists(later)))
+
+
+def enable_endpoint(org, url: str) -> int | None:
+    """Re-enable a callback URL that a 410 disabled; None when it is not disabled for this organisation. The final
+    callbacks given up because of the 410 are queued again (one more attempt each, as a replay), and their number
+    returned; the progress events are not, since the final callback carries everything they said."""
+    with transaction.atomic():
+        if not DisabledEndpoint.objects.filter(organization=org, url=url).delete()[0]:
+            return None
+        tasks = CoverTask.objects.select_for_update().filter(
+            pk__in=given_up_because_gone(org, url).values("task_id"), callback_url=url).order_by("completed_at")
+        requeued = sum(enqueue_delivery(task, replay=True) is not None for task in tasks)
+    log.info("callback URL re-enabled for organisation %s: %s final callback(s) queued again", org.pk, requeued)
+    return requeued

@@ -50,9 +50,12 @@ def _with_images(tasks):
 def overview(request):
     org = request.org
     since = timezone.now() - timedelta(days=30)
-    images = CoverImage.objects.filter(task__organization=org, created_at__gte=since).aggregate(
+    # Sandbox tasks are test data: left out of what was delivered and spent, and counted apart.
+    images = CoverImage.objects.filter(task__organization=org, task__sandbox=False, created_at__gte=since).aggregate(
         total=Count("id"), passed=Count("id", filter=Q(passed=True)))
-    month = org.tasks.filter(created_at__gte=since).aggregate(tasks=Count("id"), charged=Sum("credits_charged"))
+    month = org.tasks.filter(created_at__gte=since).aggregate(
+        tasks=Count("id", filter=Q(sandbox=False)), charged=Sum("credits_charged", filter=Q(sandbox=False)),
+        test_tasks=Count("id", filter=Q(sandbox=True)))
     context = {
         "account": ledger.account(org),
         "images": images,
@@ -71,6 +74,9 @@ def overview(request):
 def covers(request):
     tasks = request.org.tasks.all()
     status, genre, q = request.GET.get("status", ""), request.GET.get("genre", ""), request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    if kind in ("live", "test"):
+        tasks = tasks.filter(sandbox=kind == "test")
     if status in TaskStatus.values:
         tasks = tasks.filter(status=status)
     if genre:
@@ -83,7 +89,7 @@ def covers(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "dashboard/covers.html", {
-        "page": page, "status": status, "genre": genre, "q": q, "query": query.urlencode(),
+        "page": page, "status": status, "genre": genre, "kind": kind, "q": q, "query": query.urlencode(),
         "statuses": TaskStatus.values, "genres": [g["genre"] for g in catalogue()["genres"]],
     })
 
@@ -95,6 +101,9 @@ def task_detail(request, task_id: str):
     for image in images:
         image.download_url = files.signed_url(image.storage_path, image.filename) if image.passed else ""
     context = {"task": task, "images": images, "deliveries": list(task.deliveries.all()), "params": task.params}
+    # A 410 Gone disabled the task's callBackUrl: the page says so and offers to re-enable it (generation/webhooks.py).
+    context["callback_disabled"] = task.callback_url and request.org.disabled_endpoints.filter(
+        url=task.callback_url).first()
     return render(request, "dashboard/task.html", context)
 
 
@@ -183,7 +192,7 @@ def playground(request):
     values["explicit"] = data["explicit"]
     if "source_image" in request.FILES:
         data["source_image"] = request.FILES["source_image"]
-    response = submit(request.org, data)
+    response = submit(request.org, data, sandbox=False)  # the playground spends credits, as a live key does
     body = response.data
     if response.status_code == 422:
         errors = {f: " ".join(msgs) for f, msgs in body["data"]["errors"].items()}
@@ -242,13 +251,15 @@ def usage(request):
     org = request.org
     days = {"7": 7, "30": 30, "90": 90}.get(request.GET.get("days", "30"), 30)
     since = timezone.now() - timedelta(days=days)
-    per_day = {row["day"]: row for row in CoverImage.objects.filter(task__organization=org, created_at__gte=since)
+    # Sandbox tasks are test data: no covers delivered or credits spent in these numbers (they are counted apart).
+    per_day = {row["day"]: row for row in CoverImage.objects.filter(task__organization=org, task__sandbox=False,
+                                                                    created_at__gte=since)
                .annotate(day=TruncDate("created_at")).values("day")
                .annotate(total=Count("id"), passed=Count("id", filter=Q(passed=True)))}
     spent = dict(CreditEntry.objects.filter(organization=org, kind=CreditEntry.Kind.CHARGE, created_at__gte=since)
                  .annotate(day=TruncDate("created_at")).values("day").annotate(n=Sum("amount"))
                  .values_list("day", "n"))
-    genres = list(org.tasks.filter(created_at__gte=since).values("genre")
+    genres = list(org.tasks.filter(created_at__gte=since, sandbox=False).values("genre")
                   .annotate(tasks=Count("id"), covers=Sum("credits_charged")).order_by("-covers", "genre"))
     dates = _days(since, days)
     label = [d.strftime("%b %d") for d in dates]
@@ -261,6 +272,7 @@ def usage(request):
     totals["rate"] = round(100 * totals["delivered"] / totals["images"]) if totals["images"] else 0
     return render(request, "dashboard/usage.html", {
         "days": days, "totals": totals, "genres": genres,
+        "test_tasks": org.tasks.filter(created_at__gte=since, sandbox=True).count(),
         "delivered_chart": bar_chart(delivered, label=f"Covers delivered per day, last {days} days"),
         "rate_chart": bar_chart(rate, label="QA pass rate per day", percent=True),
         "credits_chart": bar_chart(credits, label="Credits spent per day"),
@@ -294,10 +306,10 @@ def credits(request):
 @org_required
 def docs(request):
     base = settings.PUBLIC_BASE_URL if settings.PUBLIC_BASE_URL.startswith("http") else request.build_absolute_uri("/")
-    key = request.org.api_keys.active().order_by("-created_at").first()
+    key = request.org.api_keys.active().order_by("sandbox", "-created_at").first()  # a live key's, if any
     example_task = request.org.tasks.exclude(client_task_id=None).first() or request.org.tasks.first()
     return render(request, "dashboard/docs.html", {
-        "base": base.rstrip("/"), "key": f"aa_{key.key_id}.<secret>" if key else "aa_<your key>",
+        "base": base.rstrip("/"), "key": f"{key.shown_id}.<secret>" if key else "aa_<your key>",
         "has_key": key is not None, "task_id": example_task.id if example_task else "<taskId>",
         "genres": ", ".join(g["genre"] for g in catalogue()["genres"]), "palettes": ", ".join(sorted(PALETTES)),
         "example": task_data(example_task) if example_task and example_task.is_terminal else None,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import dashboard
+from generation import dashboard, webhooks
 
 urlpatterns = [
     path("dashboard/", dashboard.overview, name="dashboard"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("covers/<str:task_id>/images/<int:index>/<str:size>.jpg", dashboard.cover_image, name="cover-image"),
     path("covers/<str:task_id>/images/<int:index>/feedback", dashboard.image_feedback, name="image-feedback"),
     path("covers/<str:task_id>/replay", dashboard.callback_replay, name="callback-replay"),
+    path("covers/<str:task_id>/enable-callback", webhooks.enable_task_callback, name="callback-enable"),
     path("playground/", dashboard.playground, name="playground"),
     path("usage/", dashboard.usage, name="usage"),
     path("credits/", dashboard.credits, name="dashboard-credits"),

@@ -47,8 +47,10 @@ def read(path: str) -> bytes:
         return fh.read()
 
 
-def signed_url(path: str, filename: str) -> str:
-    token = signing.dumps({"p": path, "n": filename}, salt=SALT, compress=True)
+def signed_url(path: str, filename: str, attachment: bool = False) -> str:
+    """`attachment`: the download is saved under `filename` (Content-Disposition: attachment), not shown inline."""
+    payload = {"p": path, "n": filename, **({"a": 1} if attachment else {})}
+    token = signing.dumps(payload, salt=SALT, compress=True)
     return settings.PUBLIC_BASE_URL + reverse("file", args=[token])
 
 
@@ -66,6 +68,7 @@ def serve(request, token: str):
             "ResponseContentDisposition": disposition}))
         response["Cache-Control"] = "private, max-age=300"  # shorter than the presigned URL's life
         return response
-    response = FileResponse(default_storage.open(path, "rb"), filename=payload["n"])
+    response = FileResponse(default_storage.open(path, "rb"), filename=payload["n"],
+                            as_attachment=bool(payload.get("a")))
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -20,11 +20,10 @@ from rq import Callback, Queue, Retry
 
 from albumart import metrics, queues
 from albumart.logs import for_task
-from billing import ledger
-from generation import engine, files
-from generation.callbacks import enqueue_delivery
+from generation import credits, engine, files, renditions
+from generation.callbacks import enqueue_delivery, enqueue_progress
 from generation.engine import sentinel
-from generation.models import CoverImage, CoverTask, TaskStatus, Verdict
+from generation.models import CoverImage, CoverTask, TaskStatus, Verdict, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +198,7 @@ def _claim(task_id: str, index: int) -> CoverTask | None:
         task.image_starts = starts
         if task.status == TaskStatus.PENDING:
             task.start()
+            enqueue_progress(task, WebhookEvent.STARTED)  # when the request's webhook_events_filter asks for it
         task.attempts = max(starts)
         task.save(update_fields=["image_starts", "attempts"])
     return task
@@ -301,8 +301,18 @@ def _render_image(task_id: str, index: int) -> str:
     log.info("render started: cover %s of %s, start %s", index + 1, task.count, task.image_starts[index])
     source = task.source_path
     spec, result, qa, attempts = render_checked(task, index, prepare_task_photo(task), known_hashes(task))
+    data, phash = result.data, qa["values"].get("phash", "")
+    if task.sandbox:
+        # Watermarked after the Sentinel, which so judges the cover a live key would get: over it, the band and its
+        # lettering would read as stray text, cut the title's contrast and move the hashes. Kept out of the reuse
+        # index (no phash): test covers must not make a live cover of the same artwork look reused.
+        data, phash = engine.watermark_result(result, spec.jpeg_quality), ""
     ext = "jpg" if result.format == "jpeg" else "png"
-    path = files.save(f"covers/{task.organization_id}/{task.id}/{index}.{ext}", result.data)
+    path = files.save(f"covers/{task.organization_id}/{task.id}/{index}.{ext}", data)
+    # The platform presets, from the cover as delivered. A cover under staff review gets them too: approved, it is
+    # delivered with them; a failed one is never delivered, so nothing is made for it.
+    wanted = (task.params.get("renditions") or []) if qa["verdict"] != Verdict.FAIL else []
+    made = renditions.store(data, wanted, path, task.params["text_artist"], task.params["text_album"])
     with transaction.atomic():
         # The row lock orders the images' arrivals: the one that finds every image stored settles the task, and
         # settle_render's own check of the status (GENERATING -> an end or REVIEW) makes that happen once.
@@ -310,18 +320,21 @@ def _render_image(task_id: str, index: int) -> str:
         if task.images.filter(index=index).exists():
             return "skipped"  # a duplicate job stored this image (at the same path)
         if task.status != TaskStatus.GENERATING:
-            transaction.on_commit(partial(files.delete, path))
+            for stored in [path, *renditions.stored_paths(made)]:
+                transaction.on_commit(partial(files.delete, stored))
             if task.deleted_at and source and not CoverTask.objects.filter(source_path=source).exists():
                 # Cancelled and deleted while this job ran: the prepared photo it may have cached goes as well.
                 transaction.on_commit(partial(files.delete_source, source))
             return "skipped"  # the task ended meanwhile (failed, swept, cancelled): settled without this one
         CoverImage.objects.create(
             task=task, index=index, variant=spec.variant, seed=spec.seed, format=result.format,
-            width=result.width, height=result.height, bytes=len(result.data), storage_path=path,
+            width=result.width, height=result.height, bytes=len(data), storage_path=path,
             filename=result.filename, passed=qa["verdict"] == Verdict.PASS, verdict=qa["verdict"],
-            attempts=attempts, phash=qa["values"].get("phash", ""), qa=plain(qa),
-            measurements=plain(result.measurements),
+            attempts=attempts, phash=phash, qa=plain(qa),
+            measurements=plain(result.measurements), renditions=made,
         )
+        # Before the final callback that the last cover's settle writes: the queue gets them in this order.
+        enqueue_progress(task, WebhookEvent.IMAGE, index)
         if task.images.count() < task.count:
             return "stored"
         settle_render(task_id)
@@ -340,11 +353,7 @@ def settle_render(task_id: str) -> None:
         if not review:
             finish_task(task_id, passed)
             return
-        failed = task.credits_held - passed - review
-        if passed:
-            ledger.charge(task.organization, passed, task)
-        if failed > 0:
-            ledger.release(task.organization, failed, task)
+        credits.settle(task, charge=passed, release=task.credits_held - passed - review)
         task.await_review(held=review, charged=passed)  # the callback waits for the last staff decision
 
 
@@ -354,11 +363,7 @@ def finish_task(task_id: str, passed: int) -> None:
         task = CoverTask.objects.select_for_update().select_related("organization").get(pk=task_id)
         if task.is_terminal:
             return
-        held = task.credits_held
-        if passed:
-            ledger.charge(task.organization, passed, task)
-        if held - passed:
-            ledger.release(task.organization, held - passed, task)
+        credits.settle(task, charge=passed, release=task.credits_held - passed)
         task.finish(passed)
         enqueue_delivery(task)
 
@@ -373,10 +378,7 @@ def fail_task(task_id: str, message: str) -> bool:
         if task.is_terminal:
             return False
         passed = task.images.filter(passed=True).count() if task.status == TaskStatus.GENERATING else 0
-        if passed:
-            ledger.charge(task.organization, passed, task)
-        if task.credits_held - passed:
-            ledger.release(task.organization, task.credits_held - passed, task)
+        credits.settle(task, charge=passed, release=task.credits_held - passed)
         if passed:
             task.end_incomplete(passed, f"{passed} of {task.count} covers delivered; the others: {message}")
         else:

@@ -1,4 +1,6 @@
+import hashlib
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +18,21 @@ class IllegalTransition(Exception):
     pass
 
 
+def release_key(artist: str | None, title: str | None) -> str:
+    """The release a task is for, as its artist and title read to a person: accents, case and spacing left out
+    ("Beyoncé  - Renaissance" and "BEYONCE - renaissance" are one release). "" without both, which matches
+    nothing. The reuse check leaves out the covers of the same release (jobs.known_hashes)."""
+
+    def plain(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text or "")
+        return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().split())
+
+    artist, title = plain(artist), plain(title)
+    if not artist or not title:
+        return ""
+    return hashlib.sha256(f"{artist}\n{title}".encode()).hexdigest()[:32]
+
+
 class TaskStatus(models.TextChoices):
     PENDING = "PENDING"
     GENERATING = "GENERATING"
@@ -24,6 +41,14 @@ class TaskStatus(models.TextChoices):
     PARTIAL = "PARTIAL"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+
+
+class Dialect(models.TextChoices):
+    """The API a task was submitted through: its callback is rendered in that API's format (generation/dialects.py)."""
+
+    NATIVE = "native"
+    SUNOAPI = "sunoapi"
+    APIIN = "apiin"
 
 
 WAITING = {TaskStatus.PENDING, TaskStatus.GENERATING, TaskStatus.REVIEW}
@@ -44,12 +69,18 @@ class CoverTask(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_task_id, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tasks")
     client_task_id = models.CharField(max_length=128, null=True, blank=True)
+    # release_key(artist, title) of the request, set on insert (save()): "same release" for the reuse check.
+    release_key = models.CharField(max_length=32, blank=True, default="", editable=False)
     status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.PENDING, db_index=True)
     genre = models.CharField(max_length=32)
     params = models.JSONField(default=dict)  # the validated request, minus the photo bytes
     count = models.PositiveSmallIntegerField(default=3)
     source_path = models.CharField(max_length=300, blank=True)  # the uploaded photo in storage
     callback_url = models.URLField(max_length=2000, blank=True)
+    dialect = models.CharField(max_length=8, choices=Dialect.choices, default=Dialect.NATIVE)
+    # Submitted with a sandbox key (aa_test_...): test data. No credits are held or charged (generation/credits.py),
+    # its covers are watermarked SAMPLE, and its client taskIds are apart from the live ones.
+    sandbox = models.BooleanField(default=False, editable=False)
     warnings = models.JSONField(default=list, blank=True)
     credits_held = models.PositiveSmallIntegerField(default=0)
     credits_charged = models.PositiveSmallIntegerField(default=0)
@@ -70,11 +101,13 @@ class CoverTask(models.Model):
     class Meta:
         ordering = ["-created_at"]
         # GET /api/v1/cover/tasks: one organisation's tasks, newest first, paged by (created_at, id).
-        indexes = [models.Index(fields=["organization", "created_at", "id"], name="task_org_created")]
+        indexes = [models.Index(fields=["organization", "created_at", "id"], name="task_org_created"),
+                   models.Index(fields=["organization", "release_key"], name="task_org_release")]
         constraints = [
             # A failed or cancelled task frees its client task id so that the platform can retry the release.
+            # Sandbox tasks have their own: testing with a real taskId must not block its live submission.
             models.UniqueConstraint(
-                fields=["organization", "client_task_id"],
+                fields=["organization", "sandbox", "client_task_id"],
                 condition=models.Q(client_task_id__isnull=False) & ~models.Q(status__in=["FAILED", "CANCELLED"]),
                 name="one_live_task_per_client_task_id",
             )
@@ -82,6 +115,21 @@ class CoverTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.genre}, {self.status})"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.release_key:
+            self.release_key = release_key(self.params.get("text_artist"), self.params.get("text_album"))
+        super().save(*args, **kwargs)
+
+    def same_release(self, prefix: str = "") -> models.Q | None:
+        """The organisation's tasks for the same release as this one (`prefix` names the relation to the task):
+        the same client taskId, or the same artist and title (release_key). None when neither is known."""
+        q = models.Q()
+        if self.client_task_id:
+            q |= models.Q(**{f"{prefix}client_task_id": self.client_task_id})
+        if self.release_key:
+            q |= models.Q(**{f"{prefix}release_key": self.release_key})
+        return (q & models.Q(**{f"{prefix}organization_id": self.organization_id})) if q else None
 
     @property
     def is_terminal(self) -> bool:
@@ -94,6 +142,8 @@ class CoverTask(models.Model):
         if to not in TRANSITIONS.get(was, set()):
             raise IllegalTransition(f"task {self.id}: {was} -> {to} is not allowed")
         fields["status"] = to
+        if self.sandbox:  # whatever the caller counted, a sandbox task never holds or is charged a credit
+            fields.update(credits_held=0, credits_charged=0)
         if not CoverTask.objects.filter(pk=self.pk, status=was).update(**fields):
             raise IllegalTransition(f"task {self.id}: no longer {was}, so not moved to {to}")
         for name, value in fields.items():
@@ -170,6 +220,9 @@ class CoverImage(models.Model):
     passed = models.BooleanField(default=False)
     qa = models.JSONField(default=dict)
     measurements = models.JSONField(default=dict)
+    # The platform presets requested with the task (generation/renditions.py): per platform its stored file (path,
+    # filename, size, format, bytes) or the reason it has none; several platforms may share one file.
+    renditions = models.JSONField(default=dict, blank=True)
     # The Sentinel's verdict on the final attempt; `attempts` counts the renders it took (regenerations + 1).
     verdict = models.CharField(max_length=8, choices=Verdict.choices, default=Verdict.FAIL, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=1)
@@ -224,13 +277,26 @@ class ReviewImage(CoverImage):
         verbose_name_plural = "QA review queue"
 
 
+class WebhookEvent(models.TextChoices):
+    """What a callback reports (`webhook_events_filter`, Replicate's idea): the task started rendering, one of its
+    images was stored, or it ended. `completed` is always sent; the progress events only when asked for."""
+
+    STARTED = "started"
+    IMAGE = "image"
+    COMPLETED = "completed"
+
+
 class CallbackDelivery(models.Model):
-    """One attempt to POST a task's result to its callBackUrl: written before the attempt (the outbox), due at
+    """One attempt to POST a task's callback to its callBackUrl: written before the attempt (the outbox), due at
     `next_attempt_at`; `started_at` claims it, `finished_at` records its answer. A failed attempt carries the next
     one's due time in `next_attempt_at` and the next row is written with it."""
 
     task = models.ForeignKey(CoverTask, on_delete=models.CASCADE, related_name="deliveries")
+    # One webhook_id per event (the Standard Webhooks message id, the same on every retry); attempts count per event.
+    # Only `completed` is retried: a progress event is attempted once, as Replicate does with intermediate states.
     webhook_id = models.CharField(max_length=64)
+    event = models.CharField(max_length=10, choices=WebhookEvent.choices, default=WebhookEvent.COMPLETED)
+    image_index = models.PositiveSmallIntegerField(null=True, blank=True)  # of an `image` event
     attempt = models.PositiveSmallIntegerField()
     url = models.URLField(max_length=2000)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -243,9 +309,10 @@ class CallbackDelivery(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
-        ordering = ["task", "attempt"]
+        ordering = ["task", "id"]  # as written: a task's events and their attempts in the order they happened
         verbose_name_plural = "callback deliveries"
-        constraints = [models.UniqueConstraint(fields=["task", "attempt"], name="one_row_per_attempt")]
+        constraints = [models.UniqueConstraint(fields=["task", "webhook_id", "attempt"],
+                                               name="one_row_per_attempt_of_an_event")]
 
     def __str__(self) -> str:
         return f"{self.task_id} attempt {self.attempt}: {self.status_code or self.error}"
@@ -261,7 +328,8 @@ class CallbackDelivery(models.Model):
 
 
 class DisabledEndpoint(models.Model):
-    """A callback URL that answered 410 Gone: no more deliveries go there for this organisation."""
+    """A callback URL that answered 410 Gone: no more deliveries go there for this organisation until it is
+    re-enabled (callbacks.enable_endpoint: the task page's button, POST /api/v1/webhooks/enable), deleting the row."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="disabled_endpoints")
     url = models.URLField(max_length=2000)

@@ -9,7 +9,8 @@ that is still queued, scheduled or running is left alone). It queues again:
 - GENERATING tasks with an image whose job is gone or failed (its work horse was killed, by the OOM killer say):
   run again, or after that image's last attempt, FAILED with its credits released and its callback sent;
 - callback attempts that are due and not queued (Redis down when the task ended, or restarted with the retries
-  it had scheduled), and attempts whose job died mid-post, which are recorded as such and retried.
+  it had scheduled), progress events included, in the order they were written; and attempts whose job died
+  mid-post, which are recorded as such and retried (a final callback; a progress event is not retried).
 """
 
 import logging
@@ -119,7 +120,7 @@ def _deliveries(now, done: dict) -> None:
     grace = now - timedelta(seconds=settings.RECONCILE_GRACE_SECONDS)
     due = (CallbackDelivery.objects.filter(finished_at__isnull=True, started_at__isnull=True,
                                            next_attempt_at__lte=grace)
-           .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace)).order_by("next_attempt_at"))
+           .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace)).order_by("next_attempt_at", "pk"))
     for pk, enqueued in due.values_list("pk", "enqueued_at")[:BATCH]:
         if _job_status(queue, delivery_job_id(pk), now) in LIVE:
             continue

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from billing import ledger
+from generation import credits
 from generation.callbacks import enqueue_delivery
 from generation.models import CoverImage, CoverTask, Decision, TaskStatus, Verdict
 
@@ -24,19 +24,17 @@ def decide(image_id: int, approve: bool, user=None, note: str = "") -> bool:
         image = CoverImage.objects.select_for_update().get(pk=image_id)
         if task.status != TaskStatus.REVIEW or not image.awaiting_review:
             return False
-        if approve:
-            ledger.charge(task.organization, 1, task)
-        else:
-            ledger.release(task.organization, 1, task)
+        credits.settle(task, charge=int(approve), release=int(not approve))  # nothing for a sandbox task
         image.decision = Decision.APPROVED if approve else Decision.REJECTED
         image.passed = approve
         image.reviewed_by = user
         image.reviewed_at = timezone.now()
         image.review_note = note[:200]
         image.save(update_fields=["decision", "passed", "reviewed_by", "reviewed_at", "review_note"])
-        task.credits_held -= 1
-        task.credits_charged += int(approve)
-        task.save(update_fields=["credits_held", "credits_charged"])
+        if not task.sandbox:
+            task.credits_held -= 1
+            task.credits_charged += int(approve)
+            task.save(update_fields=["credits_held", "credits_charged"])
         if not task.images.filter(verdict=Verdict.REVIEW, decision=Decision.PENDING).exists():
             task.finish(task.images.filter(passed=True).count())
             enqueue_delivery(task)

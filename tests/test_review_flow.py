@@ -81,7 +81,10 @@ def test_failures_are_regenerated_with_new_seeds_and_only_passes_charged(client,
     assert deliveries(callbacks) == 1
     data = task_data(task)
     assert [i["index"] for i in data["images"]] == [0, 1]  # the failed image is neither charged nor listed
-    assert data["images"][0]["qa"]["values"]["legibility_56px"] == 3.1 and data["images"][0]["verdict"] == "pass"
+    # The API names QA checks and values in camelCase (generation/qareport.API_NAMES); the stored result keeps
+    # the Sentinel's names.
+    assert data["images"][0]["qa"]["values"]["legibility56px"] == 3.1 and data["images"][0]["verdict"] == "pass"
+    assert images[0].qa["values"]["legibility_56px"] == 3.1
 
 
 def test_all_images_failing_ends_failed_531_with_credits_released(client, org, scripted, settings,
@@ -186,8 +189,10 @@ def test_reuse_compares_with_other_releases_only(client, org, other_org, scripte
     family.parent = first
     family.save(update_fields=["parent"])
     assert jobs.known_hashes(family) == []
-    other = submit(client, count=1, taskId="other")
+    # Another release (another title): compared. The same artist and title again would be the same release.
+    other = submit(client, count=1, taskId="other", text_album="ANOTHER RECORD")
     assert jobs.known_hashes(other) == [("00000000000000ff", "00" * 48)]
+    assert jobs.known_hashes(submit(client, count=1, taskId="again")) == []
     # Another organisation's covers are never compared.
     foreign = CoverTask.objects.create(organization=other_org, genre="hiphop", params={}, count=1)
     assert jobs.known_hashes(foreign) == []

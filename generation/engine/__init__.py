@@ -6,6 +6,7 @@ from .photo import PhotoError, load_photo
 from .pipeline import render
 from .presets import GENRES, GenrePreset, resolve_genre
 from .spec import VARIANTS, CoverSpec, RenderResult
+from .watermark import watermark_result
 
 __all__ = [
     "CoverSpec",
@@ -21,4 +22,5 @@ __all__ = [
     "scrubbed_pixels",
     "render",
     "resolve_genre",
+    "watermark_result",
 ]
