@@ -1,11 +1,12 @@
 """Dashboard cover pages: covers list and filters, task page, feedback, replay, playground, usage, credits, docs."""
 
 import io
-import time
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
@@ -208,11 +209,12 @@ def test_pages_stay_fast_with_10000_tasks(users, org):
               for t in tasks for j in range(3)]
     CoverImage.objects.bulk_create(images, batch_size=5000)
     c = browser(users["owner"])
+    # What keeps a page fast at any history: a fixed number of queries, never one per task. (Seconds are the
+    # benches' business: a timed test only measures how busy the machine is.)
     for path in ("/dashboard/", "/covers/", "/covers/?page=300", "/covers/?q=artist 9999", "/covers/?genre=edm",
                  "/usage/?days=90", "/credits/", f"/covers/{tasks[5].id}/"):
-        c.get(path)  # warm up
-        started = time.perf_counter()
-        r = c.get(path)
-        elapsed = time.perf_counter() - started
+        c.get(path)  # warm up (sessions, the key's last use)
+        with CaptureQueriesContext(connection) as queries:
+            r = c.get(path)
         assert r.status_code == 200, path
-        assert elapsed < 0.3, f"{path} took {elapsed * 1000:.0f} ms"
+        assert len(queries) <= 20, (path, len(queries))
