@@ -148,7 +148,8 @@ def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(settings
     finally:
         trickle.close()
     assert status is None and error.startswith("timeout"), (status, error)
-    assert 1.4 <= elapsed < 2.5, elapsed  # the whole answer had 1.5 s, not 1.5 s per byte
+    # The whole answer had 1.5 s, not 1.5 s per byte (it would trickle for 11 hours); the slack is a busy machine.
+    assert 1.4 <= elapsed < 6.0, elapsed
 
 
 def test_a_work_horse_killed_on_its_last_attempt_ends_failed_with_credits_released(live, settings):
