@@ -27,15 +27,16 @@ class Command(BaseCommand):
   API key      : {plaintext}
   Webhook secret: {org.webhook_secret}
 
-  Try it (background-only, no photo; the callback goes to the local demo receiver):
-    curl -s -X POST {base}/api/v1/cover/generate -H 'Authorization: Bearer {plaintext}' \\
+  Try it (background-only, no photo; the callback goes to the local demo receiver; TASK keeps the task's id):
+    TASK=$(curl -s -X POST {base}/api/v1/cover/generate -H 'Authorization: Bearer {plaintext}' \\
       -H 'Content-Type: application/json' \\
-      -d '{demo_body}'
-  A few seconds later, the signed callback as it arrived (signatureValid: true):
+      -d '{demo_body}' \\
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["taskId"])'); echo "$TASK"
+  Poll it:
+    curl -s "{base}/api/v1/cover/record-info?taskId=$TASK" -H 'Authorization: Bearer {plaintext}'
+  When it has ended, the signed callback as it arrived (signatureValid: true):
     curl -s {base}/dev/callbacks
-  With a photo (multipart):
+  With a photo (multipart, photo.jpg in this folder):
     curl -s -X POST {base}/api/v1/cover/generate -H 'Authorization: Bearer {plaintext}' \\
       -F genre=rnb -F text_artist='Layla Moore' -F text_album='Velvet Hours' -F source_image=@photo.jpg
-  Then poll:
-    curl -s '{base}/api/v1/cover/record-info?taskId=<taskId>' -H 'Authorization: Bearer {plaintext}'
 """)
