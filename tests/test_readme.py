@@ -3,6 +3,7 @@ through bash and the real curl against the live test server, in the README's ord
 exactly the code its `# -> {"code": N` comment below it shows; the Idempotency-Key example twice; the callback
 verification snippet against real signed callbacks; and the curl lines `make run` prints."""
 
+import html
 import io
 import json
 import os
@@ -249,9 +250,29 @@ def verify_snippet() -> str:
     return snippets[0]
 
 
-def test_the_readme_verify_snippet_accepts_real_callbacks_in_time_and_during_a_rotation(live):
+def dashboard_verify_snippet() -> str:
+    """The snippet of the dashboard's API guide (/docs/), as a signed-in member sees it."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from accounts.models import Membership
+
+    user = get_user_model().objects.create_user("guide-reader", password="pw-guide-123")
+    Membership.objects.create(organization=make_org("Guide Records"), user=user, role=Membership.Role.MEMBER)
+    browser = Client()
+    browser.force_login(user)
+    page = browser.get("/docs/").content.decode()
+    codes = [html.unescape(c) for c in re.findall(r"<pre><code>(.*?)</code></pre>", page, re.S)
+             if "def verify_callback" in c]
+    assert len(codes) == 1, "the API guide should hold one verify snippet"
+    return codes[0]
+
+
+@pytest.mark.parametrize("where", ["README.md", "the dashboard's API guide"])
+def test_the_verify_snippet_accepts_real_callbacks_in_time_and_during_a_rotation(live, where):
     namespace: dict = {}
-    exec(compile(verify_snippet(), "README.md (Callbacks)", "exec"), namespace)
+    source = verify_snippet() if where == "README.md" else dashboard_verify_snippet()
+    exec(compile(source, where, "exec"), namespace)
     verify, Rejected = namespace["verify_callback"], namespace["WebhookVerificationError"]
 
     # A real callback: a cancelled task's, posted by the server's delivery code to a local receiver.
