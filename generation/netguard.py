@@ -22,6 +22,31 @@ def _blocked(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+RESOLVE_DEADLINE_SECONDS = 3.0  # a resolver that does not answer must not hold a web thread or a delivery
+
+
+def _resolve(host: str, port: int) -> list:
+    """getaddrinfo within RESOLVE_DEADLINE_SECONDS (TimeoutError past it). The C library's own retries can add up
+    to tens of seconds for a name whose server does not answer, and a submit must not wait for them: the lookup
+    runs on a thread of its own and is abandoned (it ends by itself) when the deadline passes."""
+    outcome: dict = {}
+
+    def lookup() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except Exception as exc:  # noqa: BLE001 (handed to the caller's thread)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=lookup, name="resolve", daemon=True)
+    thread.start()
+    thread.join(RESOLVE_DEADLINE_SECONDS)
+    if thread.is_alive():
+        raise TimeoutError(f"{host} did not resolve within {RESOLVE_DEADLINE_SECONDS:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["infos"]
+
+
 def check_url(url: str, *, resolve: bool = True, allow_unresolved: bool = False) -> None:
     """Raise UnsafeUrl unless `url` is http(s) and every address its host resolves to is public."""
     parts = urlsplit(url)
@@ -42,11 +67,13 @@ def check_url(url: str, *, resolve: bool = True, allow_unresolved: bool = False)
         if not resolve:
             return
         try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError):
+            infos = _resolve(host, parts.port or 443)
+        except (OSError, UnicodeError) as exc:  # no such name, or no answer within the deadline
             if allow_unresolved:
                 return
-            raise UnsafeUrl(f"host {host} does not resolve") from None
+            late = isinstance(exc, TimeoutError)
+            raise UnsafeUrl(f"host {host} did not resolve within {RESOLVE_DEADLINE_SECONDS:g} s" if late
+                            else f"host {host} does not resolve") from None
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     for ip in addresses:
         if _blocked(ip):

@@ -8,6 +8,10 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, Membership, Organization
 from billing import ledger
 
+# Every API response of the suite is checked against the OpenAPI schema (tests/schemacheck.py); no test resolves a
+# public name (tests/hermetic.py).
+pytest_plugins = ["tests.schemacheck", "tests.hermetic"]
+
 
 def make_org(name: str, credits: int = 0) -> Organization:
     org = Organization.objects.create(name=name)

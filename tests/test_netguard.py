@@ -1,4 +1,6 @@
 import socket
+import threading
+import time
 
 import pytest
 
@@ -59,6 +61,25 @@ def test_unresolvable_name_is_refused_at_delivery_but_may_be_accepted_at_submit(
     with pytest.raises(netguard.UnsafeUrl, match="does not resolve"):
         netguard.check_url("https://nowhere.example/hook")
     netguard.check_url("https://nowhere.example/hook", allow_unresolved=True)
+
+
+def test_a_resolver_that_does_not_answer_is_given_up_at_the_deadline(monkeypatch):
+    release = threading.Event()
+
+    def hang(*args, **kwargs):
+        release.wait(30)  # a DNS server that never answers (the C library would retry for tens of seconds)
+        raise socket.gaierror("timed out")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hang)
+    monkeypatch.setattr(netguard, "RESOLVE_DEADLINE_SECONDS", 0.3)
+    try:
+        started = time.monotonic()
+        with pytest.raises(netguard.UnsafeUrl, match="did not resolve within 0.3 s"):
+            netguard.check_url("https://slow.example/hook")
+        netguard.check_url("https://slow.example/hook", allow_unresolved=True)  # submit: delivery checks again
+        assert time.monotonic() - started < 10  # two lookups abandoned at 0.3 s, not 30 s each
+    finally:
+        release.set()
 
 
 def test_operator_switch_allows_private_addresses(settings):
