@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
 from accounts.authentication import bearer_key
@@ -103,9 +104,12 @@ def _fingerprint(request) -> str:
         except ValueError:
             parts = body.hex()
     elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        fields = sorted((k, v) for k in request.POST for v in request.POST.getlist(k))
-        files = sorted((k, _file_digest(f)) for k in request.FILES for f in request.FILES.getlist(k))
-        parts = json.dumps([fields, files])
+        try:
+            fields = sorted((k, v) for k in request.POST for v in request.POST.getlist(k))
+            files = sorted((k, _file_digest(f)) for k in request.FILES for f in request.FILES.getlist(k))
+            parts = json.dumps([fields, files])
+        except MultiPartParserError:  # a body that is not the form it claims: the view answers it in the envelope
+            parts = body.hex()
     else:
         parts = body.hex()
     raw = "\n".join([request.method, request.path, request.META.get("QUERY_STRING", ""), content_type, parts])

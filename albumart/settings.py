@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc's files, served by whitenoise (no CDN)
     "django_rq",
     "health_check",
     "django_prometheus",
@@ -143,6 +144,9 @@ RQ_QUEUES = {
 RQ = {"JOB_CLASS": "rq.job.Job", "WORKER_CLASS": "albumart.worker.Worker"}
 # A render worker loads its models and fonts before it forks its first work horse (albumart/worker.py), ~10 s.
 WORKER_WARM_UP = envbool("WORKER_WARM_UP", True)
+# OpenCV threads per render worker (albumart/worker.py). One: render_workers runs a worker per core, and a worker
+# that also spread its text detector and filters over every core only made the workers wait for each other.
+RENDER_THREADS = envint("RENDER_THREADS", 1, minimum=1, maximum=64)
 # `manage.py render_workers` (the Procfile's render process) runs this many render workers; 0: one per core.
 RENDER_WORKERS = envint("RENDER_WORKERS", 0, minimum=0, maximum=256)
 RENDER_JOB_RETRIES = envint("RENDER_JOB_RETRIES", 2, minimum=0, maximum=10)
@@ -272,6 +276,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "OAS_VERSION": "3.1.0",
+    # The envelope, errors, headers and data components (albumart/openapi.py, generation/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "albumart.openapi.postprocess"],
+    # /api/docs/ (Swagger UI, with try-it) and /api/redoc/ serve their scripts from drf-spectacular-sidecar: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True, "displayOperationId": True,
+                            "tryItOutEnabled": True, "validatorUrl": None},
 }
 
 # One JSON object per line with the request id and the task id (albumart/logs.py); LOG_FORMAT=text for people.

@@ -18,8 +18,12 @@ class Worker(RQWorker):
         from django.conf import settings
 
         warm_urls()
-        if settings.WORKER_WARM_UP and any(queue.name == "render" for queue in self.queues):
-            warm_up()
+        if any(queue.name == "render" for queue in self.queues):
+            import cv2
+
+            cv2.setNumThreads(settings.RENDER_THREADS)  # before the warm-up: OpenCV's pool is made once
+            if settings.WORKER_WARM_UP:
+                warm_up()
         return super().work(*args, **kwargs)
 
 

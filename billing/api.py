@@ -8,10 +8,11 @@ from rest_framework.views import APIView
 from albumart.api import envelope
 from billing import ledger
 from billing.models import CreditEntry
+from generation.schema import RESPONSES
 
 
 class CreditsView(APIView):
-    @extend_schema(responses={200: dict}, operation_id="credits")
+    @extend_schema(responses=RESPONSES["credits"], operation_id="credits")
     def get(self, request):
         acct = ledger.account(request.org)
         now = timezone.now()

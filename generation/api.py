@@ -18,6 +18,7 @@ from generation.callbacks import enqueue_delivery
 from generation.catalogue import catalogue
 from generation.jobs import enqueue_render
 from generation.models import RETIRED, CoverTask, Decision, Dialect, TaskStatus, Verdict, new_task_id
+from generation.schema import CALLBACKS, GENERATE_EXAMPLES, RESPONSES
 from generation.serializers import FeedbackSerializer, GenerateSerializer, VariationSerializer
 from generation.sources import SourceError, check_photo, read_source, reference_palette
 from generation.taskdata import task_data
@@ -38,7 +39,8 @@ def _existing_task_conflict(org, client_task_id: str, sandbox: bool = False):
 class GenerateView(APIView):
     """Start a cover task: holds `count` credits and queues the render; the result comes by callback or polling."""
 
-    @extend_schema(request=GenerateSerializer, responses={200: dict}, operation_id="cover_generate")
+    @extend_schema(request=GenerateSerializer, responses=RESPONSES["generate"], operation_id="cover_generate",
+                   callbacks=CALLBACKS[Dialect.NATIVE], examples=GENERATE_EXAMPLES)
     def post(self, request):
         return submit(request.org, request.data, sandbox=is_sandbox(request))
 
@@ -126,7 +128,7 @@ class RecordInfoView(APIView):
 
     param = "taskId"
 
-    @extend_schema(parameters=[*_task_id_params("taskId"), CLIENT_TASK_ID], responses={200: dict},
+    @extend_schema(parameters=[*_task_id_params("taskId"), CLIENT_TASK_ID], responses=RESPONSES["task"],
                    operation_id="cover_record_info")
     def get(self, request):
         # Both poll paths take the id as taskId (Suno-style) or task_id (apiin-style), whichever the client sends.
@@ -158,14 +160,14 @@ class RecordInfoView(APIView):
 class StatusView(RecordInfoView):
     param = "task_id"
 
-    @extend_schema(parameters=[*_task_id_params("task_id"), CLIENT_TASK_ID], responses={200: dict},
+    @extend_schema(parameters=[*_task_id_params("task_id"), CLIENT_TASK_ID], responses=RESPONSES["task"],
                    operation_id="cover_status")
     def get(self, request):
         return super().get(request)
 
 
 class GenresView(APIView):
-    @extend_schema(responses={200: dict}, operation_id="genres")
+    @extend_schema(responses=RESPONSES["genres"], operation_id="genres")
     def get(self, request):
         return envelope(200, "success", catalogue())
 
@@ -182,7 +184,8 @@ def _own_task(request, task_id: str) -> CoverTask:
 class VariationsView(APIView):
     """A new task re-rolling a finished one: new seeds for every variant, or variations of one image."""
 
-    @extend_schema(request=VariationSerializer, responses={200: dict}, operation_id="cover_variations")
+    @extend_schema(request=VariationSerializer, responses=RESPONSES["variations"], operation_id="cover_variations",
+                   callbacks=CALLBACKS[Dialect.NATIVE])
     def post(self, request, task_id: str):
         parent = _own_task(request, task_id)
         if parent.deleted_at or parent.source_purged_at:
@@ -216,7 +219,7 @@ class VariationsView(APIView):
 class FeedbackView(APIView):
     """The artist accepted or rejected one delivered image."""
 
-    @extend_schema(request=FeedbackSerializer, responses={200: dict}, operation_id="cover_feedback")
+    @extend_schema(request=FeedbackSerializer, responses=RESPONSES["feedback"], operation_id="cover_feedback")
     def post(self, request, task_id: str):
         task = _own_task(request, task_id)
         serializer = FeedbackSerializer(data=request.data)
@@ -318,7 +321,7 @@ class TaskListView(APIView):
         OpenApiParameter("createdBefore", str, description="ISO 8601; tasks created before it"),
         CLIENT_TASK_ID,
         OpenApiParameter("taskId", str, description="the same as clientTaskId (the name generate takes it by)"),
-    ], responses={200: dict}, operation_id="cover_tasks")
+    ], responses=RESPONSES["tasks"], operation_id="cover_tasks")
     def get(self, request):
         where, limit, errors = _list_filters(request.query_params)
         if errors:
@@ -364,7 +367,7 @@ def cancel_task(org, task_id: str) -> CoverTask:
 class CancelView(APIView):
     """Cancel a waiting task: it ends CANCELLED and its held credits are released."""
 
-    @extend_schema(request=None, responses={200: dict}, operation_id="cover_cancel")
+    @extend_schema(request=None, responses=RESPONSES["cancel"], operation_id="cover_cancel")
     def post(self, request, task_id: str):
         task = cancel_task(request.org, task_id)
         return envelope(200, "success", task_data(CoverTask.objects.prefetch_related("images").get(pk=task.pk)))
@@ -411,7 +414,7 @@ def delete_task(org, task_id: str) -> CoverTask:
 class TaskView(APIView):
     """One task: DELETE removes its photo and covers from storage (the record stays)."""
 
-    @extend_schema(request=None, responses={200: dict}, operation_id="cover_delete")
+    @extend_schema(request=None, responses=RESPONSES["delete"], operation_id="cover_delete")
     def delete(self, request, task_id: str):
         task = delete_task(request.org, task_id)
         return envelope(200, "success", task_data(task))

@@ -24,6 +24,7 @@ from albumart.api import ApiError, envelope
 from generation import engine
 from generation.api import submit
 from generation.models import CoverTask, Dialect
+from generation.schema import CALLBACKS, GENERATE_EXAMPLES, RESPONSES
 from generation.serializers import GenerateSerializer, check_callback_url
 from generation.taskdata import task_data
 
@@ -266,7 +267,8 @@ class SunoCoverGenerateView(APIView):
     """sunoapi.org's "Generate Music Cover" on our engine; the callback comes in sunoapi's format."""
 
     @extend_schema(
-        request=SunoCoverSerializer, responses={200: dict}, operation_id="suno_cover_generate",
+        request=SunoCoverSerializer, responses=RESPONSES["peer_generate"], operation_id="suno_cover_generate",
+        callbacks=CALLBACKS[Dialect.SUNOAPI],
         summary="Start a cover task (sunoapi.org dialect)", examples=[SUNO_EXAMPLE],
         description="sunoapi.org's body (`taskId` of the music task, `callBackUrl`) plus the release metadata "
                     "(`genre`, `text_artist`, `text_album` required) and any other field of /api/v1/cover/generate. "
@@ -283,7 +285,7 @@ class SunoRecordInfoView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("taskId", str, description="the taskId returned by generate (or task_id)")],
-        responses={200: dict}, operation_id="suno_cover_record_info",
+        responses=RESPONSES["suno_record"], operation_id="suno_cover_record_info",
         summary="A cover task (sunoapi.org dialect)",
         description="`taskId`, `parentTaskId` (the music task), `callbackUrl`, `createTime`, `completeTime`, "
                     "`response.images` (URL strings, once covers are delivered), `successFlag` (0 pending, 1 success, "
@@ -296,7 +298,8 @@ class ApiinCoverGenerateView(APIView):
     """apiin.one's "Generate Music Cover" on our engine."""
 
     @extend_schema(
-        request=ApiinCoverSerializer, responses={200: dict}, operation_id="apiin_cover_generate",
+        request=ApiinCoverSerializer, responses=RESPONSES["peer_generate"], operation_id="apiin_cover_generate",
+        callbacks=CALLBACKS[Dialect.APIIN],
         summary="Start a cover task (apiin.one dialect)",
         description="apiin.one's body (`task_id`, or `taskId`, of the music task) plus the release metadata "
                     "(`genre`, `text_artist`, `text_album` required) and any other field of /api/v1/cover/generate; "
@@ -312,7 +315,7 @@ class ApiinCoverStatusView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("task_id", str, description="the taskId returned by generate (or taskId)")],
-        responses={200: dict}, operation_id="apiin_cover_status",
+        responses=RESPONSES["apiin_status"], operation_id="apiin_cover_status",
         summary="A cover task (apiin.one dialect)",
         description="`taskId`, `status` (PENDING, GENERATING, SUCCESS, FAILED), `images` (URL strings once SUCCESS), "
                     "`created_at`, `completed_at`, `error_message`.")
@@ -324,7 +327,8 @@ class RunflowGenerateView(APIView):
     """/v1/album-art/generate: the native generate request, with Runflow's `webhook_url` for the callback."""
 
     @extend_schema(
-        request=RunflowGenerateSerializer, responses={200: dict}, operation_id="album_art_generate",
+        request=RunflowGenerateSerializer, responses=RESPONSES["generate"], operation_id="album_art_generate",
+        callbacks=CALLBACKS[Dialect.NATIVE], examples=GENERATE_EXAMPLES,
         summary="Start a cover task (Runflow path)",
         description="The same as /api/v1/cover/generate; the callback URL may also be sent as `webhook_url` or "
                     "`callback_url`. Answers and callbacks are native.")

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.decorators import org_required
 from albumart.api import ApiError, envelope, validation_error
 from generation.callbacks import enable_endpoint
+from generation.schema import RESPONSES
 from generation.serializers import unknown_field_errors
 
 
@@ -33,7 +34,7 @@ class EnableSerializer(serializers.Serializer):
 class DisabledWebhooksView(APIView):
     """The organisation's callback URLs that answered 410 Gone: nothing is sent to them until re-enabled."""
 
-    @extend_schema(responses={200: dict}, operation_id="webhooks_disabled")
+    @extend_schema(responses=RESPONSES["webhooks_disabled"], operation_id="webhooks_disabled")
     def get(self, request):
         rows = request.org.disabled_endpoints.order_by("-created_at")
         return envelope(200, "success", {"endpoints": [{"url": r.url, "disabledAt": _iso(r.created_at)}
@@ -43,7 +44,7 @@ class DisabledWebhooksView(APIView):
 class EnableWebhookView(APIView):
     """Re-enable a callback URL that a 410 disabled; the final callbacks given up because of it are sent again."""
 
-    @extend_schema(request=EnableSerializer, responses={200: dict}, operation_id="webhooks_enable")
+    @extend_schema(request=EnableSerializer, responses=RESPONSES["webhooks_enable"], operation_id="webhooks_enable")
     def post(self, request):
         serializer = EnableSerializer(data=request.data)
         if not serializer.is_valid():

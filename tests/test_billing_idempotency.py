@@ -181,3 +181,11 @@ def test_an_in_flight_record_abandoned_by_a_dead_process_is_reclaimed(client, or
                                      created_at=timezone.now() - timedelta(minutes=11))
     again = post(client)
     assert again.status_code == 200 and "Idempotent-Replayed" not in again
+
+
+def test_a_multipart_body_without_a_boundary_gets_the_envelope_with_or_without_a_key(client):
+    for headers in ({}, {"HTTP_IDEMPOTENCY_KEY": "mp-1"}):
+        response = client.generic("POST", "/api/v1/cover/generate", b"genre=hiphop",
+                                  content_type="multipart/form-data", **headers)
+        assert response["Content-Type"].startswith("application/json"), (headers, response.content[:200])
+        assert 400 <= response.status_code < 500 and response.json()["code"] == response.status_code

@@ -17,6 +17,18 @@ def key(db):
     return api_client(make_org("Fuzz Records", credits=1000)).plaintext_key
 
 
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """The photo URLs the fuzzer makes up (source_image, style_reference) are never fetched: a public IP address
+    (names resolve to nothing, tests/hermetic.py) would hold each example for the whole fetch deadline."""
+    from generation import netguard
+
+    def unreachable(*args, **kwargs):
+        raise OSError("no network in the fuzz tests")
+
+    monkeypatch.setattr(netguard, "bounded", unreachable)
+
+
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @pytest.mark.django_db(transaction=True)  # (a WSGI call closes the connection it used)
