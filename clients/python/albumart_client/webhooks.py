@@ -16,8 +16,8 @@ class InvalidCallback(WebhookVerificationError):
 
 def verify_callback(body: bytes | str, headers: Mapping[str, str], secret: str | Sequence[str]) -> Task:
     """The task data of a callback, once its signature is verified against `secret` (`whsec_...`), or against
-    any of several during a rotation: pass the new secret and the previous one, as the dashboard shows them,
-    until the previous one expires. Raises InvalidCallback.
+    any of several during a rotation: pass the new secret and the one you had before it, until the
+    previous one expires (24 hours after the rotation). Raises InvalidCallback.
 
     `body` must be the raw request body, exactly as received: re-serialised JSON does not verify."""
     secrets = [secret] if isinstance(secret, str) else list(secret)
