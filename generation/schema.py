@@ -157,8 +157,12 @@ CATALOGUE = component("Catalogue", obj({
 CREDITS = component("Credits", obj({
     "balance": INTEGER, "held": {"type": "integer", "description": "held by running tasks"},
     "available": INTEGER, "debt": INTEGER, "chargedThisMonth": INTEGER}))
-WEBHOOK_SECRET = component("WebhookSecret", obj({"key": {"type": "string", "pattern": "^whsec_",
-                                                         "description": "the Standard Webhooks signing secret"}}))
+WEBHOOK_SECRET = component("WebhookSecret", obj({
+    "key": {"type": "string", "pattern": "^whsec_", "description": "the Standard Webhooks signing secret"},
+    "previousKey": nullable({"type": "string", "pattern": "^whsec_", "description":
+                             "during the 24 hours after a rotation, the secret before it (it still signs)"}),
+    "previousExpiresAt": nullable({**TIME, "description": "when the previous secret stops signing"}),
+}))
 DISABLED_WEBHOOKS = component("DisabledWebhooks", obj({"endpoints": {"type": "array", "items": obj(
     {"url": URL, "disabledAt": TIME})}}))
 ENABLED_WEBHOOK = component("EnabledWebhook", obj({"url": URL, "enabled": {"const": True}, "requeued": {

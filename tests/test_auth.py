@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
@@ -81,6 +84,19 @@ def test_webhook_secret_is_the_organisations_own(client, outsider_client, org, o
     data = client.get("/api/v1/webhooks/secret").json()["data"]
     assert data["key"] == org.webhook_secret and data["key"].startswith("whsec_")
     assert outsider_client.get("/api/v1/webhooks/secret").json()["data"]["key"] == other_org.webhook_secret
+
+
+def test_webhook_secret_shows_the_previous_one_only_while_it_still_signs(client, org):
+    assert client.get("/api/v1/webhooks/secret").json()["data"]["previousKey"] is None
+    before = org.webhook_secret
+    org.rotate_webhook_secret()
+    data = client.get("/api/v1/webhooks/secret").json()["data"]
+    assert data["key"] == org.webhook_secret != before and data["previousKey"] == before
+    assert data["previousExpiresAt"] == org.previous_webhook_secret_expires_at.isoformat()
+    org.previous_webhook_secret_expires_at = timezone.now() - timedelta(seconds=1)
+    org.save(update_fields=["previous_webhook_secret_expires_at"])
+    data = client.get("/api/v1/webhooks/secret").json()["data"]
+    assert data["previousKey"] is None and data["previousExpiresAt"] is None
 
 
 def test_maintenance_mode_answers_455(client, settings):
