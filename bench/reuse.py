@@ -74,31 +74,6 @@ def hashes(rng: random.Random, n: int, clustered: bool) -> list[int]:
     return [flip(rng, rng.choice(centres), rng.randint(8, 20)) for _ in range(n)]
 
 
-def old_reuse(value: int, signature: str, known_hashes) -> tuple[str, dict]:
-    """sentinel.reuse() as it was before the index (its colour distance computed for every known cover)."""
-    from generation.engine.sentinel import thresholds as T
-    from generation.engine.sentinel.phash import _RANK, _known, colour_distance, distance
-
-    worst, nearest, nearest_colour = "pass", 64, None
-    for item in filter(None, map(_known, known_hashes)):
-        bits = distance(value, item[0])
-        colour = colour_distance(signature, item[1]) if item[1] else None
-        if bits <= T.REUSE_FAIL_BITS and (colour is None or colour <= T.REUSE_COLOUR_FAIL):
-            verdict = "fail"
-        elif bits <= T.REUSE_REVIEW_BITS and (colour is None or colour <= T.REUSE_COLOUR_REVIEW):
-            verdict = "review"
-        else:
-            verdict = "pass"
-        if (_RANK[verdict], -bits) > (_RANK[worst], -nearest):
-            worst, nearest, nearest_colour = verdict, bits, colour
-        elif bits < nearest and worst == "pass":
-            nearest, nearest_colour = bits, colour
-    values = {"reuse_distance": nearest}
-    if nearest_colour is not None:
-        values["reuse_colour_distance"] = round(nearest_colour, 1)
-    return worst, values
-
-
 def seed(org, values: list[int], rng: random.Random, prefix: str) -> list[tuple[int, str]]:
     """Delivered covers, three per task; returns (pHash, colour signature) of each."""
     from generation.models import CoverImage, CoverTask
@@ -202,6 +177,8 @@ def main() -> None:
             if got[0] != want[0] or (exact and got != want):
                 mismatches += 1
                 print("MISMATCH", f"{value:016x}", got, want)
+
+        from tests.test_reuse_index import old_reuse  # the scan before the index, the test's reference
 
         old = []
         for value, signature in probes[:args.brute]:
