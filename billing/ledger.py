@@ -116,11 +116,12 @@ def hold(org: Organization, amount: int, task=None) -> None:
         if acct.debt:
             raise CreditsBlocked(acct.debt)
         raise InsufficientCredits(amount, acct.available)
-    balance, held, *threshold = row
-    lowbalance.after_debit(org, available=balance - held, threshold=threshold[0] if threshold else lowbalance.UNKNOWN)
+    balance, held, threshold = row
+    lowbalance.after_debit(org, available=balance - held, threshold=threshold)
 
 
 def _hold(org: Organization, amount: int, task) -> tuple | None:
+    """(balance, held, UNKNOWN threshold) after the hold, or None when it could not be made."""
     table = CreditAccount._meta.db_table
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET held = held + %s WHERE organization_id = %s AND debt = 0 "  # noqa: S608
@@ -128,7 +129,7 @@ def _hold(org: Organization, amount: int, task) -> tuple | None:
         row = cursor.fetchone()
         if row is not None:
             CreditEntry.objects.create(organization=org, kind=Kind.HOLD, amount=amount, task=task)
-    return row
+    return None if row is None else (*row, lowbalance.UNKNOWN)  # the threshold: after_debit reads it
 
 
 def _hold_in_one_statement(org: Organization, amount: int, task) -> tuple | None:

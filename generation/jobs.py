@@ -107,7 +107,6 @@ def known_hashes(task: CoverTask):
     organisation and colour signature of the few that matter. Iterated, it lists every (pHash, colour signature)
     pair, as this function used to return.
     """
-    from django.db import connection
     from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
 
@@ -290,8 +289,7 @@ def _load_prepared(key: str, image) -> engine.PreparedPhoto | None:
         return None
     if not isinstance(prepared, engine.PreparedPhoto):
         return None
-    return replace(prepared, pixels=engine.scrubbed_pixels(image, prepared.text)) if prepared.pixels is None \
-        else prepared
+    return replace(prepared, pixels=engine.scrubbed_pixels(image, prepared.text))
 
 
 def _render_image(task_id: str, index: int) -> str:
