@@ -15,6 +15,7 @@ from .contrast import (
     scrim_strength,
     worst_contrast,
 )
+from .knockout import draw_knockout, knockout_fill
 from .presets import GenrePreset
 from .spec import CoverSpec
 from .typeset import (
@@ -221,8 +222,23 @@ def typeset(rgb: np.ndarray, spec: CoverSpec, preset: GenrePreset, palette: list
     return TextResult(lines, colour, contrast, strength_total, shadow, masks), measurements
 
 
-def draw_text(rgb: np.ndarray, text: TextResult, explicit: bool) -> None:
-    """Draw the fitted letters (their shadows are already laid) and the advisory label when explicit, in place."""
-    draw_fills(rgb, text.masks, text.colour)
+def draw_text(rgb: np.ndarray, text: TextResult, explicit: bool, photo=None, work: int | None = None,
+              measured=None) -> None:
+    """Draw the fitted letters (their shadows are already laid) and the advisory label when explicit, in place.
+    With a knockout layout's `photo` (its picture's `knockout`, drawn at `work` px) the lead lines show the photo
+    through their letters, and each knocked-out line of `measured` (the lines' measurements) gets the ground it
+    was cut from: the Sentinel finds its ink as what differs from that ground, not what matches a colour."""
+    knockout = knockout_fill(text, rgb.shape[0], work or rgb.shape[0], photo)
+    grounds = {}
+    if knockout is not None:
+        lead, tone, origin = knockout
+        for i in lead:
+            mask, x0, y0 = text.masks[i]
+            grounds[i] = draw_knockout(rgb, mask, x0, y0, text.colour, tone, origin)
+    draw_fills(rgb, text.masks, text.colour, skip=grounds)
     if explicit:
         draw_advisory(rgb)
+    if grounds and measured is not None:
+        visible = [line for line in measured if line["display"].strip()]
+        for i, ground in grounds.items():
+            visible[i]["ground"] = "#{:02x}{:02x}{:02x}".format(*ground)

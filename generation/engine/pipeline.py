@@ -442,7 +442,7 @@ def upscale(c: Canvas) -> None:
 
 
 def typeset(c: Canvas) -> None:
-    draw_text(c.rgb, c.text, c.spec.explicit)
+    draw_text(c.rgb, c.text, c.spec.explicit, c.picture and c.picture.knockout, c.work, c.measurements.get("lines"))
 
 
 def export(c: Canvas) -> None:

@@ -460,7 +460,8 @@ def draw_shadows(rgb: np.ndarray, lines: list[Line], masks, side: int) -> None:
         _blend_colour(rgb, soft, round((x0 + drop // 2) * scale), round((y0 + drop) * scale), (0, 0, 0), 0.55)
 
 
-def draw_fills(rgb: np.ndarray, masks, colour: tuple[int, int, int]) -> None:
-    """The letters themselves, crisp at full size, in place."""
-    for mask, x0, y0 in masks:
-        _blend_colour(rgb, mask, x0, y0, colour)
+def draw_fills(rgb: np.ndarray, masks, colour: tuple[int, int, int], skip=()) -> None:
+    """The letters themselves, crisp at full size, in place (but the lines at the indexes in `skip`)."""
+    for i, (mask, x0, y0) in enumerate(masks):
+        if i not in skip:
+            _blend_colour(rgb, mask, x0, y0, colour)

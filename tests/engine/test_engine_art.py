@@ -71,7 +71,10 @@ def test_every_layout_and_treatment_renders_with_and_without_a_photo(genre, astr
         for photo in (prepared, None):
             pic = picture(photo, comp, palette, np.random.default_rng(index), 600)
             assert pic.rgb.shape == (600, 600, 3) and pic.rgb.dtype == np.uint8
-            if not layout.flat:  # (a printed poster is one flat ink by design)
+            if layout.photo == "knockout" and photo is not None:  # a flat ground: the photo is in the letters
+                tone = pic.knockout((300, 200))  # framed to a block 3:2
+                assert tone.shape == (200, 300) and tone.dtype == np.uint8 and tone.std() > 20, genre
+            elif not layout.flat:  # (a printed poster is one flat ink by design)
                 assert pic.rgb.std() > 4, (layout.name, comp.treatment, comp.scene)  # a picture, not a flat field
     for variant in ("artist", "background", "text", "free"):
         for photo in (astronaut, None):

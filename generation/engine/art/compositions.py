@@ -25,7 +25,7 @@ MIN_PANEL = 0.4  # a panel shrinks to the photo's resolution down to this share 
 @dataclass(frozen=True)
 class Layout:
     name: str
-    photo: str  # "full", "band", "side", "panel", "texture", "ghost", "cutout" or "none"
+    photo: str  # "full", "band", "side", "panel", "texture", "ghost", "knockout", "cutout" or "none"
     text: str  # "bottom", "top", "band", "side", "stamp", "corner", "poster", "below" or "stack"
     share: float  # the photo's extent on the cover as a share of the side (the enlargement cap's measure)
     face_share: float = 0.2  # the face cluster's height in the crop
@@ -52,6 +52,7 @@ _POSTER = {"artist": (0.06, 2), "album": (0.2, 3), "feature": (0.032, 2)}
 _STACK = {"artist": (0.055, 2), "album": (0.17, 4), "feature": (0.03, 2)}
 _MASTHEAD = {"artist": (0.13, 1), "album": (0.042, 2), "feature": (0.03, 1)}
 _SIDE = {"artist": (0.1, 3), "album": (0.045, 3), "feature": (0.03, 2)}  # a column a third of the side wide
+_KNOCK = {"artist": (0.055, 2), "album": (0.3, 4), "feature": (0.03, 2)}  # letters big enough to hold a face
 
 LAYOUTS: dict[str, tuple[Layout, ...]] = {
     # The photo dominates; the face is the focal point.
@@ -100,6 +101,9 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         # where the faces leave room for it above or under them.
         Layout("stack-photo", "full", "stack", 1.0, face_share=0.18, eye_y=0.3, type=_STACK, grit=True),
         Layout("poster-photo", "full", "poster", 1.0, face_share=0.18, eye_y=0.3, type=_POSTER, grit=True),
+        # The title knocked out of a flat printed ground: the photo is seen only through its letters (any photo,
+        # a crowd or a face that fills the frame included: the letters hold the picture, nothing crosses a face).
+        Layout("knockout", "knockout", "stack", 1.0, face_share=0.5, type=_KNOCK),
     ),
 }
 LAYOUTS["free"] = LAYOUTS["artist"]
@@ -241,8 +245,8 @@ def fits(layout: Layout, photo_side: float | None, side: int, cutout: bool = Fal
     if layout.photo == "ghost":  # soft by design; but an empty scene or a crowd exposed over a scene reads as mud,
         # and the type over a face that fills the frame runs across the forehead
         return 1 <= faces <= PRINT_FACES and room >= TEXT_ROOM
-    if layout.photo == "texture":
-        return True  # soft by design: a print or a texture holds no detail to lose
+    if layout.photo in ("texture", "knockout"):
+        return True  # soft by design: a print, a texture or a photo seen through letters holds no detail to lose
     if layout.photo == "side":  # a tall crop (at most SIDE_MAX wide): its height is what gets enlarged
         w, h = photo_size or (photo_side, photo_side)
         return min(h, w / SIDE_MAX) >= photo_px_needed(layout, side)

@@ -52,6 +52,9 @@ def poster_anchor(comp: Composition) -> str:
     return anchor
 
 
+KNOCKOUT_EYE_Y = 0.42  # the eye line in the title block a knockout's photo is framed by
+
+
 @dataclass
 class Picture:
     rgb: np.ndarray  # uint8 RGB at the working side
@@ -59,6 +62,8 @@ class Picture:
     keep_clear: tuple[int, int, int, int] | None  # the faces with their hair and chin, in cover pixels
     photo_box: tuple[int, int, int, int] | None  # where the photo lies, in cover pixels
     measurements: dict
+    # A knockout's photo: size (w, h) -> its tone plane framed to the title's block (layout.draw_text)
+    knockout: object = None
 
 
 def usable_side(photo: PreparedPhoto | None) -> float | None:
@@ -191,6 +196,19 @@ COLUMN_DEPTH = 0.22
 PAPER_GROUND = 0.7  # a palette whose ground is this light is printed on paper
 
 
+def _knockout(photo: PreparedPhoto, comp: Composition, side: int, subject_crop: str):
+    """What a knockout's letters show: size (w, h) -> the photo's tone plane (uint8) framed to that block, its
+    faces filling it (the block is known only once the title is set)."""
+    framed = replace(comp, layout=replace(comp.layout, eye_y=KNOCKOUT_EYE_Y))
+
+    def tone(size: tuple[int, int]) -> np.ndarray:
+        crop = _crop(photo, framed, size[0] / size[1], side, subject_crop=subject_crop)
+        weight, someone = _subject(photo, crop, size)
+        return treatments.knockout_tone(_region(photo, crop, size), weight if someone else None)
+
+    return tone
+
+
 def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
     """A solid printed colour with a little paper in it (a band, a box, the poster's ground)."""
     h, w = size
@@ -240,7 +258,7 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
     layout = comp.layout
     n_scene = max(500, side // 4)
     direction = comp.direction
-    placement, keep, photo_box, crop = None, None, None, None
+    placement, keep, photo_box, crop, knockout = None, None, None, None, None
     kind = layout.photo if photo is not None else "none"
     if kind == "full":
         face_x = comp.face_x
@@ -339,6 +357,12 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
         placement = Placement(photo_box, face, "photo")
+    elif kind == "knockout":  # the title's letters cut out of a flat ground: the photo is seen only through them
+        ground = palette[0] if comp.variation % 2 == 0 else _deepened(palette[direction.band], COLUMN_DEPTH)
+        canvas = _ground(palette, rng, (work, work), ground)
+        knockout = _knockout(photo, comp, side, subject_crop)
+        photo_box = (0, 0, side, side)
+        placement = Placement(photo_box, None, "knockout")
     elif layout.flat and scene_override is None and not motifs:  # (rain, snow: asked for, they need a scene)
         # A printed poster: one flat ink on paper, the title the only image (the diffusion backend's scene, when
         # there is one, still takes the ground's place).
@@ -360,9 +384,9 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = treatments.dust(canvas, rng, direction.dust)
         canvas = treatments.vignette(canvas, direction.vignette)
     measurements = {"layout": layout.name, "photo": kind, "treatment": comp.treatment if kind != "none" else None,
-                    "scene": comp.scene if kind not in ("full", "band", "side") else None,
+                    "scene": comp.scene if kind not in ("full", "band", "side", "knockout") else None,
                     "background": comp.background, "work_size": work}
     if crop is not None and photo_box is not None and kind in ("full", "band", "side", "panel"):
         # Cover pixels per photo pixel where the photo lies: the enlargement the cap is about.
         measurements["enlargement"] = round((photo_box[2] - photo_box[0]) / crop.width, 2)
-    return Picture(np.ascontiguousarray(to_uint8(canvas)), placement, keep, photo_box, measurements)
+    return Picture(np.ascontiguousarray(to_uint8(canvas)), placement, keep, photo_box, measurements, knockout)

@@ -154,6 +154,20 @@ def transform_background(rgb: np.ndarray, weight: np.ndarray, palette, how: str,
     return mix(rgb, back, (1.0 - weight) * amount)
 
 
+KNOCKOUT_BACK = 0.66  # where the photo's own background settles in a knockout's tone (1: the letters' full ink)
+
+
+def knockout_tone(photo: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """The photo's tone (0..1) as seen through a title's knocked-out letters: high-contrast black and white, the
+    person in full range and the photo's own background (1 - weight) flattened toward the letters' ink, so the
+    letters read whole where they cross it. Returns a new uint8 plane."""
+    value = _s_curve(_levels(luminance(photo), 2.0, 99.0), 0.8)
+    if weight is not None:
+        back = KNOCKOUT_BACK + (value - 0.5) * 0.6
+        value = mix(back, value, np.clip(weight, 0.0, 1.0))
+    return np.clip(value * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 GHOST_FLOOR = 0.12  # how much of the photo's own background survives in a double exposure (the person: all)
 GHOST_CLEAR = 0.75  # how far the scene gives way under the person (a leak across a face reads as a stain)
 

@@ -1,7 +1,9 @@
 """Legibility: WCAG contrast between each line's ink and what lies under it, at thumbnail sizes.
 
 The boxes come from the typesetter, so the check knows where the text is; the ink inside a box is
-the pixels near the typesetter's text colour (or, without one, the minority side of an Otsu split).
+the pixels near the typesetter's text colour (or, without one, the minority side of an Otsu split); letters
+knocked out of a flat ground (the photo seen through them) are what differs from the ground the typesetter
+recorded.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ def ink_mask(work: np.ndarray, lines: list[dict], scale: float, text_colour) -> 
         if x1 <= x0 or y1 <= y0:
             continue
         crop = work[y0:y1, x0:x1].astype(np.float32)
-        if colour is not None:
+        ground = _hex(line.get("ground"))
+        if ground is not None:  # letters knocked out of a flat ground: their ink is whatever is not the ground
+            ink = np.linalg.norm(crop - ground, axis=2) >= T.TEXT_INK_DISTANCE
+        elif colour is not None:
             ink = np.linalg.norm(crop - colour, axis=2) < T.TEXT_INK_DISTANCE
         else:
             grey = cv2.cvtColor(crop.astype(np.uint8), cv2.COLOR_RGB2GRAY)
