@@ -138,6 +138,9 @@ class ArtDirection:
     # The shapes of the second ink behind a stencil's head (art/prints.HALOS): a disc in every genre read as one
     # template across a catalogue.
     halos: tuple[str, ...] = ("disc",)
+    # Whether the genre's display face holds a photo in its letters (the knockout layout): a thin hand or a
+    # blackletter turns the photo in them to grey mush at 56 px (blind review).
+    knockout: bool = True
 
 
 DIRECTIONS: dict[str, ArtDirection] = {
@@ -152,13 +155,14 @@ DIRECTIONS: dict[str, ArtDirection] = {
     "rnb": ArtDirection(("film", "split", "duotone"), ("leaks", "gradient", "crescent", "sun"), ("depth", "wash"),
                         grain=3.5, halation=0.35, leak=0.35, dust=0.1, vignette=0.3, band=1, halos=("arch", "disc")),
     "indie": ArtDirection(("film", "mono", "split"), ("paper", "leaks", "split", "quarter"), ("depth", "desat"),
-                          grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1, halos=("arch", "band")),
+                          grain=5.0, halation=0.25, leak=0.4, dust=0.5, vignette=0.25, band=1, halos=("arch", "band"),
+                          knockout=False),
     "rock": ArtDirection(("mono", "cross", "film", "duotone"), ("paper", "leaks", "worn", "split"), ("dark", "desat"),
                          grain=6.0, halation=0.2, leak=0.2, dust=0.6, vignette=0.4, band=2, dark_prints=True,
                          halos=("band", "disc")),
     "metal": ArtDirection(("mono", "duotone", "tritone"), ("fog", "paper", "worn", "crescent"), ("dark",),
                           grain=6.0, halation=0.1, leak=0.0, dust=0.7, vignette=0.55, band=2, dark_prints=True,
-                          halos=("arch", "ring")),
+                          halos=("arch", "ring"), knockout=False),
     "pop": ArtDirection(("film", "duotone", "cross", "split"), ("gradient", "bokeh", "dots", "sun"),
                         ("wash", "depth"),
                         grain=2.0, halation=0.15, leak=0.15, dust=0.0, vignette=0.1, band=1, halos=("disc", "band")),
@@ -266,7 +270,8 @@ def choose(genre: str, variant: str, seed: int, photo_side: float | None, side: 
     `whole(layout)` says whether the photo's faces fit that layout's frame whole (None: they do)."""
     art = direction(genre)
     layouts = LAYOUTS[variant] if photo_side is not None or variant not in ("artist", "free") else SCENE_ONLY
-    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size, faces)]
+    usable = [lay for lay in layouts if fits(lay, photo_side, side, cutout, room, whole, photo_size, faces)
+              and (lay.photo != "knockout" or art.knockout)]
     names = {lay.name for lay in usable}
     usable = [lay for lay in usable if lay.instead_of not in names]
     if photo_side is not None:
