@@ -7,6 +7,7 @@ typesetter, the upscale and the export are the pipeline's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import cv2
@@ -63,7 +64,7 @@ class Picture:
     photo_box: tuple[int, int, int, int] | None  # where the photo lies, in cover pixels
     measurements: dict
     # A knockout's photo: size (w, h) -> its tone plane framed to the title's block (layout.draw_text)
-    knockout: object = None
+    knockout: Callable[[tuple[int, int]], np.ndarray] | None = None
 
 
 def usable_side(photo: PreparedPhoto | None) -> float | None:
