@@ -15,11 +15,9 @@ Retry-After and sends one more generate, which must be accepted.
 """
 
 import argparse
-import http.client
 import itertools
 import os
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,56 +26,22 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from latency import Service, is_postgres  # noqa: E402
-from load import Endpoint  # noqa: E402
+from load import Client, Endpoint, paced  # noqa: E402
 
 FIELDS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy", "Retry-After")
 BODY = {"genre": "hiphop", "text_artist": "NOVA", "text_album": "STILL STANDING", "count": 1, "output_format": "jpeg"}
 
 
-def send(conn: http.client.HTTPConnection, endpoint: Endpoint, i: int) -> tuple[int, dict, bytes]:
-    conn.request(endpoint.method, endpoint.path, endpoint.payload(i), endpoint.headers)
-    resp = conn.getresponse()
-    body = resp.read()
-    return resp.status, {name: resp.getheader(name) for name in FIELDS if resp.getheader(name) is not None}, body
-
-
 def burst(port: int, endpoint: Endpoint, total: int, seconds: float, threads: int) -> list[dict]:
     """Request i is due at start + i * seconds / total; each record has its due, sent and answered offsets."""
-    results: list[dict | None] = [None] * total
-    counter = itertools.count()
-    lock = threading.Lock()
-    start = time.perf_counter() + 0.3
+    def job(client: Client, i: int, due: float, sent: float) -> dict:
+        status, headers, body = client.exchange(endpoint.method, endpoint.path, endpoint.payload(i), endpoint.headers)
+        return {"i": i, "due": due, "sent": sent, "done": time.perf_counter(), "status": status,
+                "fields": {name: headers[name] for name in FIELDS if headers.get(name) is not None},
+                "body": body.decode(errors="replace")}
 
-    def run():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            while True:
-                with lock:
-                    i = next(counter)
-                if i >= total:
-                    return
-                due = start + i * seconds / total
-                if (delay := due - time.perf_counter()) > 0:
-                    time.sleep(delay)
-                sent = time.perf_counter()
-                try:
-                    status, fields, body = send(conn, endpoint, i)
-                except (http.client.HTTPException, OSError):  # the server closed a kept-alive connection: once more
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                    status, fields, body = send(conn, endpoint, i)
-                results[i] = {"i": i, "due": due - start, "sent": sent - start,
-                              "done": time.perf_counter() - start, "status": status, "fields": fields,
-                              "body": body.decode(errors="replace")}
-        finally:
-            conn.close()
-
-    pool = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return [r for r in results if r is not None]
+    results, start = paced(port, 30.0, total, seconds / total, threads, job)
+    return [{**r, **{k: r[k] - start for k in ("due", "sent", "done")}} for r in results if r is not None]
 
 
 def describe(r: dict) -> str:

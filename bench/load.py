@@ -68,17 +68,21 @@ class Client:
 
     def send(self, method: str, path: str, body: bytes | None, headers: dict) -> int:
         """The answer's status; raises on a connection error or timeout."""
+        return self.exchange(method, path, body, headers)[0]
+
+    def exchange(self, method: str, path: str, body: bytes | None, headers: dict):
+        """(status, headers, body) of the answer; raises on a connection error or timeout."""
         for attempt in (0, 1):
             conn = self._fresh()
             reused = conn.sock is not None
             try:
                 conn.request(method, path, body, headers)
                 resp = conn.getresponse()
-                resp.read()
+                data = resp.read()
                 if resp.will_close:
                     conn.close()
                     self.conn = None
-                return resp.status
+                return resp.status, resp.msg, data
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 conn.close()
                 self.conn = None
@@ -113,17 +117,17 @@ def _one(client: Client, endpoint: Endpoint, i: int) -> tuple[int | None, str]:
         return None, f"{exc.__class__.__name__}: {exc}"
 
 
-def open_loop(port: int, endpoint: Endpoint, rate: float, seconds: float, threads: int, timeout: float) -> dict:
-    """rate * seconds requests, request i due at start + i / rate; latency counted from the due time.
-
-    A server that falls far behind would make the phase last for ever: the requests not yet sent
-    3 * seconds + timeout after the start are counted as errors ("Unsent") instead."""
-    total = max(1, round(rate * seconds))
-    results: list[tuple | None] = [None] * total
+def paced(port: int, timeout: float, total: int, interval: float, threads: int, job, *, give_up: float | None = None,
+          late=None) -> tuple[list, float]:
+    """Request i due at start + i * interval, sent by `threads` threads each with its own keep-alive Client, so
+    that a slow answer does not delay the next one: results[i] = job(client, i, due, sent) (perf_counter times).
+    With `give_up` (seconds after the start), a request still unsent then is results[i] = late(i, due, now)
+    instead, so a server far behind cannot make the run last for ever. Returns (results, start)."""
+    results: list = [None] * total
     counter = itertools.count()
     lock = threading.Lock()
     start = time.perf_counter() + 0.3  # every thread is running by then
-    give_up = start + 3 * seconds + timeout  # a server far behind: what is still unsent then counts as failed
+    deadline = start + give_up if give_up is not None else float("inf")
 
     def run():
         client = Client(port, timeout)
@@ -133,25 +137,39 @@ def open_loop(port: int, endpoint: Endpoint, rate: float, seconds: float, thread
                     i = next(counter)
                 if i >= total:
                     return
-                due = start + i / rate
-                if (now := time.perf_counter()) > give_up:
-                    results[i] = (now - due, now - due, None, "Unsent: still queued in the client at the deadline")
+                due = start + i * interval
+                if (now := time.perf_counter()) > deadline:
+                    results[i] = late(i, due, now)
                     continue
-                delay = due - time.perf_counter()
-                if delay > 0:
+                if (delay := due - time.perf_counter()) > 0:
                     time.sleep(delay)
-                sent = time.perf_counter()
-                status, error = _one(client, endpoint, i)
-                results[i] = (time.perf_counter() - due, sent - due, status, error)
+                results[i] = job(client, i, due, time.perf_counter())
         finally:
             client.close()
 
-    cpu = time.process_time()
     pool = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
+    return results, start
+
+
+def open_loop(port: int, endpoint: Endpoint, rate: float, seconds: float, threads: int, timeout: float) -> dict:
+    """rate * seconds requests, request i due at start + i / rate; latency counted from the due time.
+
+    A server that falls far behind would make the phase last for ever: the requests not yet sent
+    3 * seconds + timeout after the start are counted as errors ("Unsent") instead."""
+    def job(client: Client, i: int, due: float, sent: float) -> tuple:
+        status, error = _one(client, endpoint, i)
+        return time.perf_counter() - due, sent - due, status, error
+
+    def late(i: int, due: float, now: float) -> tuple:
+        return now - due, now - due, None, "Unsent: still queued in the client at the deadline"
+
+    cpu = time.process_time()
+    results, start = paced(port, timeout, max(1, round(rate * seconds)), 1 / rate, threads, job,
+                           give_up=3 * seconds + timeout, late=late)
     wall = time.perf_counter() - start
     return summarise(results, wall, time.process_time() - cpu)
 
