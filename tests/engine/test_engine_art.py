@@ -336,31 +336,41 @@ def test_a_photo_with_nobody_in_it_is_never_blurred_as_a_depth_of_field(prepared
     assert sharpness("dark") > 0.8 * sharpness("none")
 
 
-@pytest.mark.parametrize("name", ["halfbody_portrait", "couple", "portrait_headshoulders"])
-def test_a_screened_photo_under_a_title_shows_its_face_where_the_block_does_not_hang(name, prepared_set):
-    """Text-forward covers over the photo as halftone texture: the face is cropped into the half the title's
-    block leaves (high under a block standing at the bottom, low under one hung from the top), and the block's
-    zone hangs on the other side: the title is the image, but the face is still the artist's."""
+@pytest.mark.parametrize("name", ["halfbody_portrait", "couple", "portrait_headshoulders", "group"])
+def test_a_screened_photo_under_a_title_lies_where_the_block_does_not(name, prepared_set):
+    """Text-forward covers over the photo as halftone texture: the screen takes the part of the sheet the title's
+    block leaves (a band under a block hung from the top, over one standing at the bottom, or a tall panel beside
+    a column of type where a band would slice the faces) and the block's zone never reaches the faces with their
+    hair and chin: the title is the image, but the face is still the artist's, whole and clear."""
     from dataclasses import replace as replaced
 
     from generation.engine.art.compositions import LAYOUTS
     from generation.engine.art.direct import picture
     from generation.engine.art.zones import text_zone
+    from generation.engine.typeset import MARGIN
 
     photo = prepared_set[name]
     palette = resolve_palette(GENRES["pop"], None)
-    anchors = set()
-    for layout in (lay for lay in LAYOUTS["text"] if lay.photo == "texture"):
+    side, m = 1500, round(1500 * MARGIN)
+    arrangements = set()
+    for layout in (lay for lay in LAYOUTS["text"] if lay.photo == "texture" and not lay.on_scene):
         for variation in range(3):
             comp = replaced(choose("pop", "text", 0, 3000.0, 3000), layout=layout, variation=variation)
-            pic = picture(photo, comp, palette, np.random.default_rng(variation), 1500)
-            zone = text_zone(comp, pic, 1500, False, "left")
-            x0, y0, x1, y1 = pic.keep_clear
-            face_low = (y0 + y1) / 2 > 750
-            assert zone.anchor == ("top" if face_low else "bottom"), (layout.name, variation, zone, pic.keep_clear)
-            anchors.add(zone.anchor)
-    if name == "couple":  # room above and below the faces: the seed moves the block (and the faces) between the two
-        assert anchors == {"top", "bottom"}
+            pic = picture(photo, comp, palette, np.random.default_rng(variation), side)
+            zone = text_zone(comp, pic, side, False, "left")
+            bx0, by0, bx1, by1 = pic.photo_box
+            kx0, ky0, kx1, ky1 = pic.keep_clear
+            kx0, ky0, kx1, ky1 = max(kx0, bx0), max(ky0, by0), min(kx1, bx1), min(ky1, by1)  # the faces shown
+            zx0, zx1 = zone.left if zone.left is not None else m, zone.right if zone.right is not None else side - m
+            overlap = max(0, min(zx1, kx1) - max(zx0, kx0)) * max(0, min(zone.bottom, ky1) - max(zone.top, ky0))
+            assert overlap == 0, (layout.name, variation, zone, pic.keep_clear, pic.photo_box)
+            tall = by1 - by0 >= side - 1
+            arrangements.add("panel" if tall else "low" if by0 > 0 else "high")
+            assert zone.bottom - zone.top >= side * 0.16 and zx1 - zx0 >= side * 0.3
+    if name == "couple":  # room above and below the faces: the seed moves the block (and the screen) between the two
+        assert arrangements == {"low", "high"}
+    if name == "portrait_headshoulders":  # a face that fills the frame: a band would slice it
+        assert arrangements == {"panel"}
 
 
 def test_a_side_column_is_led_by_the_text_whose_words_fit_it(prepared_set):

@@ -53,6 +53,9 @@ def poster_anchor(comp: Composition) -> str:
     return anchor
 
 
+SCREEN_SHARE = 0.6  # the height of the sheet a poster's screened photo takes, opposite the title's block
+SCREEN_EYE_Y = 0.4  # the eye line in that part
+SCREEN_FADE = 0.16  # the screen dies into the ground over this share of the side, toward the block
 KNOCKOUT_EYE_Y = 0.42  # the eye line in the title block a knockout's photo is framed by
 
 
@@ -332,24 +335,40 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         photo_box = tuple(round(v * f) for v in (x0, y0, x0 + pw, y0 + ph))
         face, keep = _cover_boxes(photo, crop, photo_box)
         placement = Placement(photo_box, face, "panel")
-    elif kind == "texture":
-        if layout.on_scene:
-            crop = prints.print_crop(photo, layout.face_share, layout.eye_y)
-        else:  # the face where the title's block does not hang: low under a block hung from the top, and so on
-            eye_y = 0.3 if poster_anchor(comp) == "bottom" else 0.68
-            crop = _crop(photo, replace(comp, layout=replace(layout, eye_y=eye_y)), 1.0, side)
+    elif kind == "texture" and layout.on_scene:  # the person screen-printed as a stencil, a halo behind the head
+        crop = prints.print_crop(photo, layout.face_share, layout.eye_y)
         face, keep = _cover_boxes(photo, crop, (0, 0, side, side))
         photo_box = (0, 0, side, side)
-        if layout.on_scene:  # the person screen-printed as a stencil on a flat ground, a halo behind the head
-            canvas = prints.stencil(photo, crop.box, work, palette, rng, face and tuple(v / f for v in face),
-                                    reverse=comp.dark_print, halo=comp.halo)
-            placement = Placement(photo_box, face, "print")
-        else:  # a fine screen knocked back under a poster's title (the title is the image)
-            base, ink = _texture_inks(comp, palette)
-            canvas = _ground(palette, rng, (work, work), base)
-            cover = prints.poster_texture(photo, crop.box, work, base, 0.38, ink)
-            canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), cover)
-            placement = Placement(photo_box, None, "wash")
+        canvas = prints.stencil(photo, crop.box, work, palette, rng, face and tuple(v / f for v in face),
+                                reverse=comp.dark_print, halo=comp.halo)
+        placement = Placement(photo_box, face, "print")
+    elif kind == "texture":  # a fine screen knocked back under a poster's title (the title is the image), printed
+        # in the part of the sheet the title's block leaves and dying into the ground toward it, so the block never
+        # lies across a face: a band under a block hung from the top (over one standing at the bottom), or, where
+        # a band would slice the faces (a face that fills the frame), a tall panel beside a column of type
+        base, ink = _texture_inks(comp, palette)
+        canvas = _ground(palette, rng, (work, work), base)
+        framed = replace(comp, layout=replace(layout, eye_y=SCREEN_EYE_Y))
+        part = round(work * SCREEN_SHARE)
+        crop = _crop(photo, framed, work / part, side)
+        tall = not crop.whole
+        if tall:
+            crop = _crop(photo, framed, part / work, side)
+        far = poster_anchor(comp) != "bottom" if not tall else comp.variation % 2 == 0  # low, or on the right
+        start = work - part if far else 0
+        ramp = np.clip(np.arange(part, dtype=np.float32) / (work * SCREEN_FADE), 0.0, 1.0)
+        ramp = ramp if far else ramp[::-1]
+        cover = np.zeros((work, work), np.float32)
+        screen = prints.poster_texture(photo, crop.box, (part, work) if tall else (work, part), base, 0.38, ink)
+        if tall:
+            cover[:, start:start + part] = screen * ramp[None, :]
+            photo_box = (round(start * f), 0, round((start + part) * f), side)
+        else:
+            cover[start:start + part] = screen * ramp[:, None]
+            photo_box = (0, round(start * f), side, round((start + part) * f))
+        canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), cover)
+        face, keep = _cover_boxes(photo, crop, photo_box)
+        placement = Placement(photo_box, face, "wash")
     elif kind == "ghost":  # the photo exposed over the genre's scene, the person whole, the rest dissolving
         crop = _crop(photo, comp, 1.0, side, subject_crop=subject_crop)
         canvas = _scene(comp, rng, n_scene, palette, work, scene_override, motifs, intensity)

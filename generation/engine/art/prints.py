@@ -193,13 +193,14 @@ def _step(tone: np.ndarray, at: float) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def poster_texture(photo, box: tuple[int, int, int, int], work: int, base, strength: float,
+def poster_texture(photo, box: tuple[int, int, int, int], size: tuple[int, int], base, strength: float,
                    ink=None) -> np.ndarray:
-    """The ink coverage of the crop printed as fine halftone dots on `base` (the shadows in an ink darker than the
-    ground, the lights in one lighter; without `ink`: the lights on a dark ground, the shadows on a light one),
-    knocked back to `strength` under a poster's title."""
+    """The ink coverage of the crop at `size` (w, h) printed as fine halftone dots on `base` (the shadows in an ink
+    darker than the ground, the lights in one lighter; without `ink`: the lights on a dark ground, the shadows on a
+    light one), knocked back to `strength` under a poster's title."""
     x0, y0, x1, y1 = (int(round(v)) for v in box)
-    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), (work, work)))
+    work = size[0]
+    region = as_float(resize(np.ascontiguousarray(photo.pixels[y0:y1, x0:x1]), size))
     tone = np.clip((luminance(region) - 0.1) / 0.8, 0.0, 1.0)
     darker = colour_luminance(base) >= 0.5 if ink is None else colour_luminance(ink) < colour_luminance(base)
     if darker:

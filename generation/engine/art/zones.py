@@ -8,7 +8,7 @@ import numpy as np
 
 from ..typeset import MARGIN, Role, Zone, face_for
 from .compositions import Composition
-from .direct import POSTER_PLACES, Picture, poster_anchor
+from .direct import POSTER_PLACES, SCREEN_FADE, Picture, poster_anchor
 
 LONG_LEAD = 18  # characters: a dominant text longer than this (and much longer than the other) gives way
 COLUMN_WORD = 8  # characters: a side column's lead gives way when one of its words is longer and the other's fit
@@ -110,8 +110,23 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
             if keep is not None and keep[1] - m > bottom - keep[3]:
                 return Zone(m, keep[1] - gap, "top", flush)
             return Zone(below_face if keep is not None else m, bottom, "bottom", flush)
-        if pic.placement is not None and pic.placement.shape == "wash":
-            keep = pic.keep_clear  # the screened photo's face, cropped into the half the block leaves
+        if pic.placement is not None and pic.placement.shape == "wash" and pic.photo_box is not None:
+            # The screened photo lies opposite the block: the block takes the rest of the sheet and the screen's
+            # faded edge, down to (or up to) the faces' hair and chin.
+            box, keep, least = pic.photo_box, pic.keep_clear, round(side * MIN_ZONE)
+            fade = round(side * SCREEN_FADE)
+            if box[3] - box[1] >= side - 1:  # a tall panel: the block in the column beside it, over its faded edge
+                # (A face wider than the panel is cut by its faded edge anyway: the column is never narrower.)
+                if box[0] > 0:
+                    left, right = m, max(box[0], min(box[0] + fade // 2, keep[0] - gap if keep else side))
+                else:
+                    left, right = min(box[2], max(box[2] - fade // 2, keep[2] + gap if keep else 0)), side - m
+                return Zone(m, bottom, anchor, "left", left, right)
+            if box[1] > 0:
+                limit = keep[1] - gap if keep is not None else box[1] + fade
+                return Zone(m, min(bottom, max(limit, m + least)), "top", flush)
+            limit = keep[3] + gap if keep is not None else box[3] - fade
+            return Zone(max(m, min(limit, bottom - least)), bottom, "bottom", flush)
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
             anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
         return Zone(m, bottom, anchor, flush)

@@ -144,8 +144,7 @@ def check(source, measurements: dict | None = None, *, requested_size: int | Non
     with timed("composition"):
         face = _face(m)
         boxes = [ln["box"] for ln in lines]
-        if (m.get("subject") or {}).get("shape") in ("wash", "knockout"):
-            # text-forward: the photo is a faded ground under the title, or seen only through its letters
+        if (m.get("subject") or {}).get("shape") == "knockout":  # text-forward: the photo is in the letters
             checks["face_clear"] = "skip"
         else:
             checks["face_clear"], v = face_clear(face, boxes, side)
