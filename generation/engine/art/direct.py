@@ -53,9 +53,11 @@ def poster_anchor(comp: Composition) -> str:
     return anchor
 
 
-SCREEN_SHARE = 0.6  # the height of the sheet a poster's screened photo takes, opposite the title's block
+SCREEN_SHARE = 0.6  # the share of the sheet a poster's screened photo takes, opposite the title's block (a band's
+# height or a tall panel's width: narrower, a face that fills the frame would be cut by the panel's edge)
 SCREEN_EYE_Y = 0.4  # the eye line in that part
 SCREEN_FADE = 0.16  # the screen dies into the ground over this share of the side, toward the block
+SCREEN_STRENGTH = 0.6  # the screen's ink at full tone (clear of the type, it need not be knocked back far)
 KNOCKOUT_EYE_Y = 0.42  # the eye line in the title block a knockout's photo is framed by
 
 
@@ -359,7 +361,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         ramp = np.clip(np.arange(part, dtype=np.float32) / (work * SCREEN_FADE), 0.0, 1.0)
         ramp = ramp if far else ramp[::-1]
         cover = np.zeros((work, work), np.float32)
-        screen = prints.poster_texture(photo, crop.box, (part, work) if tall else (work, part), base, 0.38, ink)
+        size = (part, work) if tall else (work, part)
+        screen = prints.poster_texture(photo, crop.box, size, base, SCREEN_STRENGTH, ink)
         if tall:
             cover[:, start:start + part] = screen * ramp[None, :]
             photo_box = (round(start * f), 0, round((start + part) * f), side)
