@@ -424,3 +424,19 @@ def test_a_poster_on_a_near_black_palette_is_printed_in_its_accent_or_its_light(
         grounds.add("light" if colour_luminance(mean) > 0.5 else "accent")
         assert colour_luminance(mean) > 0.08  # never the near-black ground
     assert grounds == expected
+
+
+def test_a_tritone_screen_is_never_printed_grey_in_a_colour_genre():
+    """Electronic and pop have a pure white light: a screen in it printed a grey photocopy (the blind review read
+    it as a filter). They print in their brightest colour; metal, whose palette has no bright colour, stays grey."""
+    from dataclasses import replace as replaced
+
+    from generation.engine.art.direct import _texture_inks
+
+    def ink(genre):
+        comp = replaced(choose(genre, "text", 0, 3000.0, 3000), treatment="tritone")
+        return _texture_inks(comp, resolve_palette(GENRES[genre], None))[1]
+
+    for genre in ("edm", "pop"):
+        assert float(ink(genre).max() - ink(genre).min()) > 0.2, genre  # a colour, not a grey
+    assert float(ink("metal").max() - ink("metal").min()) < 0.05

@@ -223,14 +223,20 @@ def _ground(palette, rng, size: tuple[int, int], colour) -> np.ndarray:
 
 
 def _texture_inks(comp: Composition, palette) -> tuple[np.ndarray, np.ndarray]:
-    """(ground, ink) of a screened photo under a poster's title: the palette's ground with its light where the
+    """(ground, ink) of a screened photo beside a poster's title: the palette's ground with its light where the
     treatment is a tritone and the light shows on the ground, else with its accent. (A black-and-white stock, a
     deep coloured one and an engraver's line screen were reviewed: dull and murky next to these two.)"""
     lum = colour_luminance
     colours = [np.asarray(palette[i], np.float32) for i in range(min(5, len(palette)))]
     base = colours[0]
     if comp.treatment == "tritone":
-        light = np.clip(max(colours, key=lum) * 0.8 + 0.2, 0.0, 1.0)
+        lightest = max(colours, key=lum)
+        # A pure white light prints a grey screen, which reads as a photocopy in a colour genre (electronic, pop):
+        # its brightest colour instead, where it has one that shows on the ground.
+        coloured = [c for c in colours if float(c.max() - c.min()) > 0.25 and lum(c) - lum(base) > 0.3]
+        if coloured and float(lightest.max() - lightest.min()) < 0.03:
+            lightest = max(coloured, key=lum)
+        light = np.clip(lightest * 0.8 + 0.2, 0.0, 1.0)
         if lum(light) - lum(base) > 0.3:
             return base, light
     ink = colours[2] if abs(lum(colours[2]) - lum(base)) > 0.12 else colours[3]
