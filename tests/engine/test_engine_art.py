@@ -340,12 +340,13 @@ def test_a_photo_with_nobody_in_it_is_never_blurred_as_a_depth_of_field(prepared
 def test_a_screened_photo_under_a_title_lies_where_the_block_does_not(name, prepared_set):
     """Text-forward covers over the photo as halftone texture: the screen takes the part of the sheet the title's
     block leaves (a band under a block hung from the top, over one standing at the bottom, or a tall panel beside
-    a column of type where a band would slice the faces) and the block's zone never reaches the faces with their
-    hair and chin: the title is the image, but the face is still the artist's, whole and clear."""
+    a column of type where a band would slice the faces of one or two people) and the block's zone never reaches
+    the faces with their hair and chin (a crowd's, which fill the band, only over its faded edge): the title is
+    the image, but the face is still the artist's, whole and clear."""
     from dataclasses import replace as replaced
 
     from generation.engine.art.compositions import LAYOUTS
-    from generation.engine.art.direct import picture
+    from generation.engine.art.direct import SCREEN_FADE, picture
     from generation.engine.art.zones import text_zone
     from generation.engine.typeset import MARGIN
 
@@ -359,6 +360,12 @@ def test_a_screened_photo_under_a_title_lies_where_the_block_does_not(name, prep
             pic = picture(photo, comp, palette, np.random.default_rng(variation), side)
             zone = text_zone(comp, pic, side, False, "left")
             bx0, by0, bx1, by1 = pic.photo_box
+            if pic.keep_clear is None:  # a crowd fills the band: the block may take the band's faded edge, no more
+                assert len(photo.faces) > 2 and by1 - by0 < side - 1, name
+                fade = round(side * SCREEN_FADE)
+                assert zone.bottom <= by0 + fade if by0 > 0 else zone.top >= by1 - fade, (layout.name, zone)
+                arrangements.add("low" if by0 > 0 else "high")
+                continue
             kx0, ky0, kx1, ky1 = pic.keep_clear
             kx0, ky0, kx1, ky1 = max(kx0, bx0), max(ky0, by0), min(kx1, bx1), min(ky1, by1)  # the faces shown
             zx0, zx1 = zone.left if zone.left is not None else m, zone.right if zone.right is not None else side - m
@@ -371,6 +378,8 @@ def test_a_screened_photo_under_a_title_lies_where_the_block_does_not(name, prep
         assert arrangements == {"low", "high"}
     if name == "portrait_headshoulders":  # a face that fills the frame: a band would slice it
         assert arrangements == {"panel"}
+    if name == "group":  # a crowd is cut by any frame: a band, which leaves the title a wide zone
+        assert "panel" not in arrangements
 
 
 def test_a_side_column_is_led_by_the_text_whose_words_fit_it(prepared_set):

@@ -17,6 +17,7 @@ from ..composite import Placement
 from . import prints, textures, treatments
 from .compositions import (
     BAND_PHOTO,
+    PRINT_FACES,
     SIDE_MAX,
     SIDE_PHOTO,
     Composition,
@@ -359,7 +360,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         framed = replace(comp, layout=replace(layout, eye_y=SCREEN_EYE_Y))
         part = round(work * SCREEN_SHARE)
         crop = _crop(photo, framed, work / part, side)
-        tall = not crop.whole
+        tall = not crop.whole and len(photo.faces) <= PRINT_FACES  # (a crowd is cut by any frame: a band
+        # keeps the title's column wide enough to read at 56 px)
         if tall:
             crop = _crop(photo, framed, part / work, side)
         far = poster_anchor(comp) != "bottom" if not tall else comp.variation % 2 == 0  # low, or on the right
@@ -377,6 +379,8 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
             photo_box = (0, round(start * f), side, round((start + part) * f))
         canvas = mix(canvas, np.broadcast_to(ink, canvas.shape), cover)
         face, keep = _cover_boxes(photo, crop, photo_box)
+        if len(photo.faces) > PRINT_FACES:  # a crowd's faces fill the band: the title may take its faded edge too
+            keep = None
         placement = Placement(photo_box, face, "wash")
     elif kind == "ghost":  # the photo exposed over the genre's scene, the person whole, the rest dissolving
         crop = _crop(photo, comp, 1.0, side, subject_crop=subject_crop)
