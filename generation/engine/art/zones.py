@@ -122,10 +122,15 @@ def _layout_zone(comp: Composition, pic: Picture, side: int, explicit: bool, ali
                 else:
                     left, right = min(box[2], max(box[2] - fade // 2, keep[2] + gap if keep else 0)), side - m
                 return Zone(m, bottom, anchor, "left", left, right)
+            face = pic.placement.face  # (a crowd has no keep: its main face still stays clear)
             if box[1] > 0:
                 limit = keep[1] - gap if keep is not None else box[1] + fade
+                if keep is None and face is not None:
+                    limit = min(limit, max(box[1], face[1] - gap))
                 return Zone(m, min(bottom, max(limit, m + least)), "top", flush)
             limit = keep[3] + gap if keep is not None else box[3] - fade
+            if keep is None and face is not None:
+                limit = max(limit, min(box[3], face[3] + gap))
             return Zone(max(m, min(limit, bottom - least)), bottom, "bottom", flush)
         if keep is not None and anchor != "center":  # a screened photo's face: the block keeps off it
             anchor = "top" if keep[1] - m > bottom - keep[3] else "bottom"
