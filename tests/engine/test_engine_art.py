@@ -364,6 +364,8 @@ def test_a_screened_photo_under_a_title_lies_where_the_block_does_not(name, prep
                 assert len(photo.faces) > 2 and by1 - by0 < side - 1, name
                 fade = round(side * SCREEN_FADE)
                 assert zone.bottom <= by0 + fade if by0 > 0 else zone.top >= by1 - fade, (layout.name, zone)
+                face = pic.placement.face  # the main face still stays clear
+                assert face is None or zone.bottom <= face[1] or zone.top >= face[3], (layout.name, zone, face)
                 arrangements.add("low" if by0 > 0 else "high")
                 continue
             kx0, ky0, kx1, ky1 = pic.keep_clear
