@@ -351,10 +351,10 @@ def picture(photo: PreparedPhoto | None, comp: Composition, palette, rng, side: 
         canvas = prints.stencil(photo, crop.box, work, palette, rng, face and tuple(v / f for v in face),
                                 reverse=comp.dark_print, halo=comp.halo)
         placement = Placement(photo_box, face, "print")
-    elif kind == "texture":  # a fine screen knocked back under a poster's title (the title is the image), printed
-        # in the part of the sheet the title's block leaves and dying into the ground toward it, so the block never
-        # lies across a face: a band under a block hung from the top (over one standing at the bottom), or, where
-        # a band would slice the faces (a face that fills the frame), a tall panel beside a column of type
+    elif kind == "texture":  # a fine screen beside a poster's title (the title is the image), printed in the
+        # part of the sheet the title's block leaves and dying into the ground toward it, so the block never lies
+        # across a face: a band under a block hung from the top (over one standing at the bottom), or, where a band
+        # would slice the faces of one or two people (a face that fills the frame), a tall panel beside a column
         base, ink = _texture_inks(comp, palette)
         canvas = _ground(palette, rng, (work, work), base)
         framed = replace(comp, layout=replace(layout, eye_y=SCREEN_EYE_Y))
